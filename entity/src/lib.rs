@@ -1,0 +1,6 @@
+//! sea-orm entities. Never serialised directly: the API has its own output types,
+//! so a password hash cannot leak through a derive.
+
+pub mod refresh_token;
+pub mod session;
+pub mod user;

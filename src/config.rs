@@ -1,0 +1,120 @@
+//! Configuration: one struct, filled from flags and environment variables.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, ValueEnum};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Server configuration (`serve` flags; every flag also reads an environment variable).
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    /// Default: a SQLite file `spider-web.db` in the data folder.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Address to listen on.
+    #[arg(long, global = true, env = "BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    /// Folder for the default SQLite database and the generated JWT secret.
+    #[arg(long, global = true, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// HS256 secret for access tokens. Unset: a random one is generated once
+    /// and kept in `<data_dir>/jwt-secret` (mode 0600).
+    #[arg(long, global = true, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Access-token lifetime in seconds.
+    #[arg(long, global = true, env = "ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl: u64,
+
+    /// Refresh-token (session) lifetime in seconds.
+    #[arg(long, global = true, env = "REFRESH_TOKEN_TTL", default_value_t = 14 * 24 * 3600)]
+    pub refresh_token_ttl: u64,
+
+    /// Comma-separated origins allowed by CORS (empty: no cross-origin access).
+    #[arg(
+        long,
+        global = true,
+        env = "CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    /// Maximum request body in bytes.
+    #[arg(long, global = true, env = "BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// Run migrations at start-up.
+    #[arg(long, global = true, env = "MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
+
+    /// Most database connections in the pool.
+    #[arg(long, global = true, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Threads that compute argon2 password hashes (0: one per core).
+    #[arg(long, global = true, env = "HASH_THREADS", default_value_t = 0)]
+    pub hash_threads: usize,
+}
+
+impl Config {
+    /// The defaults of every setting, with the given database URL and data folder
+    /// (used by tests and tools that do not parse a command line).
+    pub fn new(database_url: Option<String>, data_dir: PathBuf) -> Self {
+        Self {
+            database_url,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            data_dir,
+            jwt_secret: None,
+            access_token_ttl: 900,
+            refresh_token_ttl: 14 * 24 * 3600,
+            cors_origins: Vec::new(),
+            log_format: LogFormat::Text,
+            body_limit: 1024 * 1024,
+            migrate_on_start: true,
+            db_max_connections: 16,
+            hash_threads: 0,
+        }
+    }
+
+    /// The database URL in force: the configured one or the default SQLite file.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("spider-web.db").display()
+            ),
+        }
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl)
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_token_ttl)
+    }
+}

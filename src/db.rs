@@ -1,0 +1,96 @@
+//! Database connection and migrations, for SQLite and PostgreSQL alike.
+
+use std::{path::PathBuf, time::Duration};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use crate::config::Config;
+
+/// An arbitrary constant naming the PostgreSQL advisory lock held while migrating.
+const MIGRATION_LOCK_KEY: i64 = 0x5370_6964_6572_5765; // "SpiderWe"
+
+/// Opens the pool. SQLite gets WAL, a busy timeout and foreign keys; both
+/// backends fail fast (2 s) when the database cannot be reached.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let url = config.effective_database_url();
+    if let Some(path) = sqlite_path(&url)
+        && let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(config.db_max_connections.max(2))
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(2))
+        .acquire_timeout(Duration::from_secs(2))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    Database::connect(opts).await
+}
+
+/// The file of a `sqlite:` URL, if it names one.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+/// Applies pending migrations. Instances starting together take turns: an
+/// advisory lock on PostgreSQL, an exclusive file lock beside a SQLite file.
+pub async fn migrate(db: &DatabaseConnection, config: &Config) -> Result<(), DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            // The lock lives in a transaction on its own connection, released at commit.
+            let guard = db.begin().await?;
+            guard
+                .execute_unprepared(&format!(
+                    "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                ))
+                .await?;
+            let result = Migrator::up(db, None).await;
+            guard.commit().await?;
+            result
+        }
+        _ => {
+            let lock = match sqlite_path(&config.effective_database_url()) {
+                Some(path) => {
+                    let lock_path = path.with_extension("migrate-lock");
+                    let file = tokio::task::spawn_blocking(move || {
+                        let file = std::fs::OpenOptions::new()
+                            .create(true)
+                            .truncate(false)
+                            .write(true)
+                            .open(&lock_path)?;
+                        file.lock()?;
+                        Ok::<_, std::io::Error>(file)
+                    })
+                    .await
+                    .map_err(|e| DbErr::Custom(e.to_string()))?
+                    .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
+                    Some(file)
+                }
+                None => None,
+            };
+            let result = Migrator::up(db, None).await;
+            drop(lock);
+            result
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Schema assembly in one place: roots, limits, shared data.
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use super::{auth::AuthMutation, users::UserQuery};
+use crate::state::AppState;
+
+#[derive(MergedObject, Default)]
+pub struct Query(UserQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AuthMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Depth that still admits the standard introspection query.
+pub const MAX_DEPTH: usize = 15;
+pub const MAX_COMPLEXITY: usize = 10_000;
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The executable schema, with the application state for resolvers.
+pub fn build_schema(state: AppState) -> AppSchema {
+    builder().data(state).finish()
+}
+
+/// The SDL of the schema, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,178 @@
+//! The JSON body extractor of the REST layer: content type, size, depth and
+//! shape checked, each failure reported in the contract's terms.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::header,
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, NON_FIELD_ERRORS};
+
+/// JSON nested deeper than this is refused before it is parsed.
+pub const MAX_DEPTH: usize = 64;
+
+/// A request body parsed as JSON into `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        if !is_json(&content_type) {
+            return Err(AppError::UnsupportedMediaType(content_type));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::Parse("Could not read the request body.".into())
+            }
+        })?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// Parses a JSON body: syntax errors are `parse_error`, wrong types and
+/// duplicate keys are validation errors on the field concerned.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if nesting_depth(bytes) > MAX_DEPTH {
+        return Err(AppError::Parse(format!(
+            "JSON parse error - nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let msg = inner.to_string();
+                if path == "." {
+                    let got = if msg.contains("sequence") {
+                        "list"
+                    } else if msg.contains("string") {
+                        "str"
+                    } else if msg.contains("integer") || msg.contains("floating") {
+                        "int"
+                    } else if msg.contains("boolean") {
+                        "bool"
+                    } else {
+                        "value"
+                    };
+                    AppError::field(
+                        NON_FIELD_ERRORS,
+                        if msg.starts_with("duplicate field") {
+                            "Duplicate key in JSON object.".to_string()
+                        } else {
+                            format!("Invalid data. Expected a dictionary, but got {got}.")
+                        },
+                    )
+                } else {
+                    AppError::field(&path, type_message(&msg))
+                }
+            }
+            _ => AppError::Parse(format!("JSON parse error - {inner}")),
+        }
+    })
+}
+
+/// DRF's wording for a value of the wrong type.
+fn type_message(serde_msg: &str) -> &'static str {
+    if serde_msg.starts_with("duplicate field") {
+        "Duplicate key in JSON object."
+    } else if serde_msg.contains("expected a string") {
+        "Not a valid string."
+    } else if serde_msg.contains("expected a boolean") {
+        "Must be a valid boolean."
+    } else if serde_msg.contains("expected i") || serde_msg.contains("expected u") {
+        "A valid integer is required."
+    } else {
+        "Invalid value."
+    }
+}
+
+/// The deepest nesting of arrays and objects, ignoring brackets inside strings.
+fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_ignores_strings() {
+        assert_eq!(nesting_depth(br#"{"a": "[[[{{{"}"#), 1);
+        assert_eq!(nesting_depth(br#"[[[]]]"#), 3);
+        assert_eq!(nesting_depth(br#"{"a": "\"[", "b": [1]}"#), 2);
+    }
+
+    #[test]
+    fn content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/vnd.api+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json(""));
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    /// No body at all (no content type, no length) is `None`; anything else must be JSON.
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, AppError> {
+        let headers = req.headers();
+        let empty = !headers.contains_key(header::CONTENT_TYPE)
+            && headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v.trim() == "0")
+            && !headers.contains_key(header::TRANSFER_ENCODING);
+        if empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
