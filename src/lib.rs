@@ -115,7 +115,6 @@ pub fn router(state: AppState) -> Router {
         .merge(graphql::http::router(schema))
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
-        .layer(axum::middleware::map_response(contract_errors))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -139,6 +138,7 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(RequestBodyLimitLayer::new(body_limit)),
         )
+        .layer(axum::middleware::map_response(contract_errors))
         .with_state(state)
 }
 
@@ -169,24 +169,27 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
 }
 
 /// Errors produced by middleware rather than handlers (body limit, timeout)
-/// get the contract's JSON body.
+/// get the contract's JSON body; their other headers (request id) stay.
 async fn contract_errors(response: Response) -> Response {
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|ct| ct.as_bytes().starts_with(b"application/json"));
-    if is_json {
-        return response;
-    }
-    match response.status() {
+    let replacement = match response.status() {
+        _ if is_json => return response,
         StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge.into_response(),
         StatusCode::REQUEST_TIMEOUT => (
             StatusCode::REQUEST_TIMEOUT,
             Json(json!({"detail": "Request timed out.", "code": "timeout"})),
         )
             .into_response(),
-        _ => response,
-    }
+        _ => return response,
+    };
+    let (mut parts, _) = response.into_parts();
+    let (new_parts, body) = replacement.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(new_parts.headers);
+    Response::from_parts(parts, body)
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -71,8 +71,8 @@ pub async fn register(ctx: &AppState, input: RegisterInput) -> Result<SignedIn> 
     let mut v = Validator::new();
     let username = v.check("username", Username::parse(input.username.as_deref()));
     let email = v.check("email", Email::parse(input.email.as_deref()));
-    let password1 = v.check("password1", text::present(input.password1.as_deref()));
-    let password2 = v.check("password2", text::present(input.password2.as_deref()));
+    let password1 = v.check("password1", text::non_empty(input.password1.as_deref()));
+    let password2 = v.check("password2", text::non_empty(input.password2.as_deref()));
     if let Some(p) = password1 {
         for problem in password_problems(
             p,
@@ -172,7 +172,7 @@ pub async fn create_admin(
 /// user exists, in message and in time.
 pub async fn login(ctx: &AppState, input: LoginInput) -> Result<SignedIn> {
     let mut v = Validator::new();
-    let password = v.check("password", text::present(input.password.as_deref()));
+    let password = v.check("password", text::non_empty(input.password.as_deref()));
     let username = input
         .username
         .as_deref()
@@ -435,14 +435,17 @@ pub async fn change_password(
     input: ChangePasswordInput,
 ) -> Result<()> {
     let mut v = Validator::new();
-    let old = v.check("old_password", text::present(input.old_password.as_deref()));
+    let old = v.check(
+        "old_password",
+        text::non_empty(input.old_password.as_deref()),
+    );
     let new1 = v.check(
         "new_password1",
-        text::present(input.new_password1.as_deref()),
+        text::non_empty(input.new_password1.as_deref()),
     );
     let new2 = v.check(
         "new_password2",
-        text::present(input.new_password2.as_deref()),
+        text::non_empty(input.new_password2.as_deref()),
     );
     if let Some(old) = old
         && !ctx

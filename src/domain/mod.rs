@@ -52,6 +52,15 @@ pub(crate) mod text {
         }
     }
 
+    /// Like [`present`], and not empty (whitespace counts: passwords are not trimmed).
+    pub fn non_empty(value: Option<&str>) -> Result<&str, Vec<String>> {
+        let v = present(value)?;
+        if v.is_empty() {
+            return Err(vec![BLANK.into()]);
+        }
+        Ok(v)
+    }
+
     /// Like [`present`], trimmed and not blank.
     pub fn non_blank(value: Option<&str>) -> Result<&str, Vec<String>> {
         let v = present(value)?.trim();

@@ -111,9 +111,9 @@ impl AuthMutation {
     async fn logout(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = false)] all_sessions: bool,
+        #[graphql(default_with = "Some(false)")] all_sessions: Option<bool>,
     ) -> Result<bool> {
-        auth::logout(state(ctx), actor(ctx), None, all_sessions)
+        auth::logout(state(ctx), actor(ctx), None, all_sessions.unwrap_or(false))
             .await
             .map(|()| true)
             .gql()

@@ -58,6 +58,25 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "JSON parse error - nested deeper than {MAX_DEPTH} levels"
         )));
     }
+    // Syntax first (trailing garbage included), so that a broken body is a
+    // parse error whatever shape it has.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(AppError::Parse(format!("JSON parse error - {e}")));
+    }
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if first != Some(b'{') {
+        let got = match first {
+            Some(b'[') => "list",
+            Some(b'"') => "str",
+            Some(b't' | b'f') => "bool",
+            Some(b'n') => "NoneType",
+            _ => "int",
+        };
+        return Err(AppError::field(
+            NON_FIELD_ERRORS,
+            format!("Invalid data. Expected a dictionary, but got {got}."),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -66,25 +85,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             serde_json::error::Category::Data => {
                 let msg = inner.to_string();
                 if path == "." {
-                    let got = if msg.contains("sequence") {
-                        "list"
-                    } else if msg.contains("string") {
-                        "str"
-                    } else if msg.contains("integer") || msg.contains("floating") {
-                        "int"
-                    } else if msg.contains("boolean") {
-                        "bool"
+                    let message = if msg.starts_with("duplicate field") {
+                        "Duplicate key in JSON object."
                     } else {
-                        "value"
+                        "Invalid data."
                     };
-                    AppError::field(
-                        NON_FIELD_ERRORS,
-                        if msg.starts_with("duplicate field") {
-                            "Duplicate key in JSON object.".to_string()
-                        } else {
-                            format!("Invalid data. Expected a dictionary, but got {got}.")
-                        },
-                    )
+                    AppError::field(NON_FIELD_ERRORS, message)
                 } else {
                     AppError::field(&path, type_message(&msg))
                 }
@@ -135,27 +141,6 @@ fn nesting_depth(bytes: &[u8]) -> usize {
     max
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn depth_ignores_strings() {
-        assert_eq!(nesting_depth(br#"{"a": "[[[{{{"}"#), 1);
-        assert_eq!(nesting_depth(br#"[[[]]]"#), 3);
-        assert_eq!(nesting_depth(br#"{"a": "\"[", "b": [1]}"#), 2);
-    }
-
-    #[test]
-    fn content_types() {
-        assert!(is_json("application/json"));
-        assert!(is_json("application/json; charset=utf-8"));
-        assert!(is_json("application/vnd.api+json"));
-        assert!(!is_json("text/plain"));
-        assert!(!is_json(""));
-    }
-}
-
 impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for JsonBody<T> {
     type Rejection = AppError;
 
@@ -174,5 +159,26 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> 
         <Self as FromRequest<S>>::from_request(req, state)
             .await
             .map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_ignores_strings() {
+        assert_eq!(nesting_depth(br#"{"a": "[[[{{{"}"#), 1);
+        assert_eq!(nesting_depth(br#"[[[]]]"#), 3);
+        assert_eq!(nesting_depth(br#"{"a": "\"[", "b": [1]}"#), 2);
+    }
+
+    #[test]
+    fn content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/vnd.api+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json(""));
     }
 }

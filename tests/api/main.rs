@@ -1,0 +1,8 @@
+//! One integration-test binary: every area of the API, over real HTTP.
+
+mod helpers;
+
+mod auth_graphql;
+mod auth_rest;
+mod parity;
+mod platform;
