@@ -133,6 +133,17 @@ impl TestApp {
         Self::start(config, db).await
     }
 
+    /// Several instances started at the same moment on one new database (they
+    /// race to migrate it).
+    pub async fn spawn_together(n: usize) -> Vec<TestApp> {
+        let db = Arc::new(create_database().await);
+        let mut config = Config::new(Some(db.url.clone()), db._dir.path().join("data"));
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.jwt_secret = Some("test-secret-test-secret-test-secret!".into());
+        let starts = (0..n).map(|_| Self::start(config.clone(), db.clone()));
+        futures_util::future::join_all(starts).await
+    }
+
     /// A second server instance sharing this one's database and configuration.
     pub async fn sibling(&self) -> TestApp {
         Self::start(self.config.clone(), self.db.clone()).await

@@ -6,3 +6,4 @@ mod auth_graphql;
 mod auth_rest;
 mod parity;
 mod platform;
+mod startup;
