@@ -91,7 +91,12 @@ impl Application {
 
 /// The shared state: database pool, token keys, hashing pool.
 pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
-    let db = db::connect(&config).await?;
+    let mut db = db::connect(&config).await?;
+    let sql_statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sql_statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
     let secret = secret::load_or_create(&config)?;
     let tokens =
         auth::tokens::TokenKeys::new(secret.as_bytes(), config.access_ttl(), config.refresh_ttl());
@@ -100,6 +105,7 @@ pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
         tokens: Arc::new(tokens),
         passwords: auth::password::Passwords::start(config.hash_threads, 256),
         config: Arc::new(config),
+        sql_statements,
     })
 }
 

@@ -1,6 +1,6 @@
 //! Shared application state: cheap to clone, handed to every handler and resolver.
 
-use std::sync::Arc;
+use std::sync::{Arc, atomic::AtomicU64};
 
 use sea_orm::DatabaseConnection;
 
@@ -15,4 +15,6 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub passwords: Passwords,
     pub config: Arc<Config>,
+    /// SQL statements run since start (tests prove batching with it).
+    pub sql_statements: Arc<AtomicU64>,
 }

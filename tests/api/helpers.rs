@@ -83,6 +83,7 @@ pub struct TestApp {
     pub config: Config,
     db: Arc<TestDatabase>,
     server: JoinHandle<()>,
+    statements: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Drop for TestApp {
@@ -154,6 +155,7 @@ impl TestApp {
             .await
             .expect("application builds");
         let addr = app.local_addr();
+        let statements = app.state().sql_statements.clone();
         let server = tokio::spawn(async move {
             let _ = app.run(std::future::pending()).await;
         });
@@ -166,7 +168,13 @@ impl TestApp {
             config,
             db,
             server,
+            statements,
         }
+    }
+
+    /// SQL statements this instance has run so far.
+    pub fn sql_statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn is_postgres(&self) -> bool {
