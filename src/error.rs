@@ -25,7 +25,7 @@ pub const NON_FIELD_ERRORS: &str = "non_field_errors";
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum AppError {
     /// 400 with a field → messages map.
     Validation(FieldErrors),

@@ -1,6 +1,8 @@
 //! sea-orm entities. Never serialised directly: the API has its own output types,
 //! so a password hash cannot leak through a derive.
 
+pub mod card;
+pub mod profile;
 pub mod refresh_token;
 pub mod session;
 pub mod user;

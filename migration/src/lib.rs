@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_users;
 mod m20261124_000002_create_sessions;
 mod m20261124_000003_create_refresh_tokens;
+mod m20261124_000004_create_profiles;
+mod m20261124_000005_create_cards;
 
 pub struct Migrator;
 
@@ -15,6 +17,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_users::Migration),
             Box::new(m20261124_000002_create_sessions::Migration),
             Box::new(m20261124_000003_create_refresh_tokens::Migration),
+            Box::new(m20261124_000004_create_profiles::Migration),
+            Box::new(m20261124_000005_create_cards::Migration),
         ]
     }
 }

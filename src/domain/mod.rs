@@ -2,6 +2,10 @@
 //! REST handlers and GraphQL resolvers only translate to and from these.
 
 pub mod auth;
+pub mod cards;
+pub mod pagination;
+pub mod profiles;
+pub mod search;
 pub mod users;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -272,6 +272,18 @@ pub fn me(auth: &AuthUser) -> UserView {
     UserView::own(&auth.user)
 }
 
+/// Users by id, for batching.
+pub async fn by_ids(
+    ctx: &AppState,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, user::Model>> {
+    let rows = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .all(&ctx.db)
+        .await?;
+    Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+}
+
 /// A user by id, as the viewer may see them.
 pub async fn find(ctx: &AppState, viewer: &Actor, id: Uuid) -> Result<Option<UserView>> {
     let user = user::Entity::find_by_id(id).one(&ctx.db).await?;

@@ -10,7 +10,7 @@ use axum::{
     routing::get,
 };
 
-use super::AppSchema;
+use super::{AppSchema, loaders::Loaders};
 use crate::{auth::Actor, error::AppError, state::AppState};
 
 async fn execute(
@@ -24,7 +24,8 @@ async fn execute(
         // A bad token fails the whole request, before any field runs.
         Err(e) => return GraphQLResponse::from(request_error(e)).into_response(),
     };
-    GraphQLResponse::from(schema.execute_batch(req.into_inner().data(actor)).await).into_response()
+    let req = req.into_inner().data(actor).data(Loaders::new(&state));
+    GraphQLResponse::from(schema.execute_batch(req).await).into_response()
 }
 
 /// A response with one error and no data.

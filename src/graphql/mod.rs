@@ -1,7 +1,10 @@
 //! The GraphQL front door: schema assembly, HTTP handlers and thin resolvers.
 
 pub mod auth;
+pub mod cards;
 pub mod http;
+pub mod loaders;
+pub mod profiles;
 pub mod scalars;
 pub mod schema;
 pub mod users;
@@ -21,4 +24,14 @@ pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
     static ANONYMOUS: Actor = Actor(None);
     ctx.data_opt::<Actor>().unwrap_or(&ANONYMOUS)
+}
+
+/// An id argument of a query: one that is not a UUID names nothing (null).
+pub(crate) fn query_id(id: &async_graphql::ID) -> Option<uuid::Uuid> {
+    uuid::Uuid::try_parse(id).ok()
+}
+
+/// An id argument of a mutation: one that is not a UUID is `NOT_FOUND`.
+pub(crate) fn mutation_id(id: &async_graphql::ID) -> async_graphql::Result<uuid::Uuid> {
+    query_id(id).ok_or_else(|| crate::error::AppError::NotFound.into_graphql())
 }

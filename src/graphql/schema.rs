@@ -2,14 +2,19 @@
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-use super::{auth::AuthMutation, users::UserQuery};
+use super::{
+    auth::AuthMutation,
+    cards::{CardMutation, CardQuery},
+    profiles::{ProfileMutation, ProfileQuery},
+    users::UserQuery,
+};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery);
+pub struct Query(UserQuery, ProfileQuery, CardQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation);
+pub struct Mutation(AuthMutation, ProfileMutation, CardMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -2,7 +2,13 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::{actor, state};
+use super::{
+    actor,
+    cards::{CardConnection, CardFilterGql, CardOrderGql, PageArgs, card_connection},
+    loaders::Loaders,
+    profiles::Profile,
+    state,
+};
 use crate::{
     domain::{Timestamp, users},
     error::GqlResult,
@@ -37,6 +43,44 @@ impl User {
     async fn last_login(&self) -> Option<Timestamp> {
         self.0.last_login
     }
+
+    /// The user's profile, if they made one (batched).
+    async fn profile(&self, ctx: &Context<'_>) -> Result<Option<Profile>> {
+        Ok(Loaders::of(ctx)
+            .profiles
+            .load_one(self.0.id)
+            .await
+            .gql()?
+            .map(Profile))
+    }
+
+    /// The user's cards that the caller may read, newest first by default.
+    #[allow(clippy::too_many_arguments)]
+    async fn cards(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CardFilterGql>,
+        order_by: Option<CardOrderGql>,
+    ) -> Result<CardConnection> {
+        let mut filter = filter.unwrap_or_default().into_domain()?;
+        filter.owner = Some(self.0.id);
+        card_connection(
+            ctx,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            filter,
+            order_by,
+        )
+        .await
+    }
 }
 
 #[derive(Default)]
@@ -51,7 +95,7 @@ impl UserQuery {
 
     /// A user by id; null when there is none.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
-        let Ok(id) = uuid::Uuid::try_parse(&id) else {
+        let Some(id) = super::query_id(&id) else {
             return Ok(None);
         };
         let found: crate::error::Result<_> = users::find(state(ctx), actor(ctx), id).await;

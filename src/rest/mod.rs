@@ -2,7 +2,10 @@
 //! to domain operations. Handlers decide nothing of their own.
 
 pub mod auth;
+pub mod cards;
 pub mod json;
+pub mod list;
+pub mod profiles;
 
 use axum::{Router, http::Method, middleware};
 
@@ -12,6 +15,8 @@ use crate::{auth::actor::authenticate, error::AppError, state::AppState};
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(cards::router())
+        .merge(profiles::router())
         .route_layer(middleware::from_fn_with_state(state, authenticate))
         .method_not_allowed_fallback(method_not_allowed)
 }

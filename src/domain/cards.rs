@@ -1,0 +1,318 @@
+//! Cards: short titled posts. Validation, who may read and change them, and
+//! the feed's queries.
+
+use entity::{card, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::{
+    Timestamp, now,
+    pagination::{self, KeyColumns, Page, PageRequest},
+    search, text,
+};
+use crate::{
+    auth::{Actor, AuthUser},
+    error::{AppError, Result, Validator},
+    state::AppState,
+};
+
+pub const TITLE_MAX: usize = 200;
+pub const BODY_MAX: usize = 10_000;
+
+/// Who may read a card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "public" => Some(Visibility::Public),
+            "private" => Some(Visibility::Private),
+            _ => None,
+        }
+    }
+}
+
+/// A card as callers see it.
+#[derive(Debug, Clone)]
+pub struct CardView {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub owner_username: String,
+    pub title: String,
+    pub body: String,
+    pub visibility: Visibility,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CardView {
+    fn new(card: card::Model, owner_username: String) -> Self {
+        Self {
+            id: card.id,
+            owner_id: card.owner_id,
+            owner_username,
+            title: card.title,
+            body: card.body,
+            visibility: Visibility::parse(&card.visibility).unwrap_or(Visibility::Private),
+            created_at: card.created_at.into(),
+            updated_at: card.updated_at.into(),
+        }
+    }
+}
+
+/// Fields of a create or update; `None` is "not given".
+#[derive(Debug, Default, Clone)]
+pub struct CardInput {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub visibility: Option<String>,
+}
+
+/// List filters (REST query parameters, GraphQL `CardFilter`).
+#[derive(Debug, Default, Clone)]
+pub struct CardFilter {
+    pub owner: Option<Uuid>,
+    pub visibility: Option<Visibility>,
+    pub search: Option<String>,
+}
+
+/// May `actor` read `card`? Private cards: the owner and staff only.
+pub fn can_read(card: &card::Model, actor: &Actor) -> bool {
+    card.visibility == Visibility::Public.as_str()
+        || actor.is_staff()
+        || actor.user_id() == Some(card.owner_id)
+}
+
+/// The SQL form of [`can_read`], for lists (`None`: staff read everything).
+fn readable(actor: &Actor) -> Option<Condition> {
+    if actor.is_staff() {
+        return None;
+    }
+    let public = card::Column::Visibility.eq(Visibility::Public.as_str());
+    Some(match actor.user_id() {
+        Some(me) => Condition::any()
+            .add(public)
+            .add(card::Column::OwnerId.eq(me)),
+        None => Condition::all().add(public),
+    })
+}
+
+/// May `actor` change `card`? Anonymous: 401; unreadable: 404; not owner: 403.
+fn check_write<'a>(card: &card::Model, actor: &'a Actor) -> Result<&'a AuthUser> {
+    let me = actor.require()?;
+    if !can_read(card, actor) {
+        return Err(AppError::NotFound);
+    }
+    if card.owner_id != me.user.id && !me.user.is_staff {
+        return Err(AppError::PermissionDenied);
+    }
+    Ok(me)
+}
+
+/// Validated field values: `None` for fields not given.
+struct Valid {
+    title: Option<String>,
+    body: Option<String>,
+    visibility: Option<Visibility>,
+}
+
+/// Checks the fields given; `title_required` on create and PUT.
+fn validate(input: CardInput, title_required: bool) -> Result<Valid> {
+    let mut v = Validator::new();
+    let title = if title_required || input.title.is_some() {
+        v.check("title", text::non_blank(input.title.as_deref()))
+            .and_then(|t| {
+                if t.chars().count() > TITLE_MAX {
+                    v.add(
+                        "title",
+                        format!("Ensure this field has no more than {TITLE_MAX} characters."),
+                    );
+                    None
+                } else {
+                    Some(t.to_string())
+                }
+            })
+    } else {
+        None
+    };
+    let body = match input.body.as_deref() {
+        None => None,
+        Some(b) if b.contains('\0') => {
+            v.add("body", text::NUL);
+            None
+        }
+        Some(b) if b.chars().count() > BODY_MAX => {
+            v.add(
+                "body",
+                format!("Ensure this field has no more than {BODY_MAX} characters."),
+            );
+            None
+        }
+        Some(b) => Some(b.to_string()),
+    };
+    let visibility = match input.visibility.as_deref() {
+        None => None,
+        Some(s) => match Visibility::parse(s) {
+            Some(vis) => Some(vis),
+            None => {
+                v.add("visibility", format!("\"{s}\" is not a valid choice."));
+                None
+            }
+        },
+    };
+    v.finish()?;
+    Ok(Valid {
+        title,
+        body,
+        visibility,
+    })
+}
+
+/// Posts a card as the caller.
+pub async fn create(ctx: &AppState, actor: &Actor, input: CardInput) -> Result<CardView> {
+    let me = actor.require()?;
+    let valid = validate(input, true)?;
+    let at = now();
+    let card = card::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        owner_id: Set(me.user.id),
+        title: Set(valid.title.unwrap_or_default()),
+        body: Set(valid.body.unwrap_or_default()),
+        visibility: Set(valid
+            .visibility
+            .unwrap_or(Visibility::Public)
+            .as_str()
+            .to_string()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&ctx.db)
+    .await?;
+    Ok(CardView::new(card, me.user.username.clone()))
+}
+
+/// A card with its owner's username, if it exists.
+async fn load(ctx: &AppState, id: Uuid) -> Result<Option<(card::Model, String)>> {
+    let found = card::Entity::find_by_id(id)
+        .find_also_related(user::Entity)
+        .one(&ctx.db)
+        .await?;
+    Ok(found.map(|(c, u)| (c, u.map(|u| u.username).unwrap_or_default())))
+}
+
+/// A card the caller may read; `None` when it does not exist or is hidden.
+pub async fn get(ctx: &AppState, actor: &Actor, id: Uuid) -> Result<Option<CardView>> {
+    Ok(load(ctx, id)
+        .await?
+        .filter(|(c, _)| can_read(c, actor))
+        .map(|(c, owner)| CardView::new(c, owner)))
+}
+
+/// Updates a card: `full` (PUT) requires the title; otherwise any subset.
+pub async fn update(
+    ctx: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: CardInput,
+    full: bool,
+) -> Result<CardView> {
+    actor.require()?;
+    let (card, owner) = load(ctx, id).await?.ok_or(AppError::NotFound)?;
+    check_write(&card, actor)?;
+    let valid = validate(input, full)?;
+    let mut active: card::ActiveModel = card.into();
+    if let Some(t) = valid.title {
+        active.title = Set(t);
+    }
+    if let Some(b) = valid.body {
+        active.body = Set(b);
+    }
+    if let Some(vis) = valid.visibility {
+        active.visibility = Set(vis.as_str().to_string());
+    }
+    active.updated_at = Set(now());
+    let card = active.update(&ctx.db).await?;
+    Ok(CardView::new(card, owner))
+}
+
+/// Deletes a card.
+pub async fn delete(ctx: &AppState, actor: &Actor, id: Uuid) -> Result<()> {
+    actor.require()?;
+    let (card, _) = load(ctx, id).await?.ok_or(AppError::NotFound)?;
+    check_write(&card, actor)?;
+    card::Entity::delete_by_id(card.id).exec(&ctx.db).await?;
+    Ok(())
+}
+
+/// The filter and visibility condition of a list.
+fn list_condition(actor: &Actor, filter: &CardFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(r) = readable(actor) {
+        cond = cond.add(r);
+    }
+    if let Some(owner) = filter.owner {
+        cond = cond.add(card::Column::OwnerId.eq(owner));
+    }
+    if let Some(vis) = filter.visibility {
+        cond = cond.add(card::Column::Visibility.eq(vis.as_str()));
+    }
+    if let Some(s) = search::condition(
+        filter.search.as_deref(),
+        &[
+            (card::Entity, card::Column::Title),
+            (card::Entity, card::Column::Body),
+        ],
+    ) {
+        cond = cond.add(s);
+    }
+    cond
+}
+
+/// One page of the cards the caller may read.
+pub async fn list(
+    ctx: &AppState,
+    actor: &Actor,
+    filter: &CardFilter,
+    page: &PageRequest,
+) -> Result<Page<CardView>> {
+    let select = card::Entity::find().filter(list_condition(actor, filter));
+    let keys = KeyColumns {
+        created_at: card::Column::CreatedAt,
+        id: card::Column::Id,
+    };
+    let (select, plan) = pagination::plan(select, keys, page);
+    let rows = select.find_also_related(user::Entity).all(&ctx.db).await?;
+    Ok(plan.finish(rows).map(|(c, u)| {
+        let owner = u.map(|u| u.username).unwrap_or_default();
+        CardView::new(c, owner)
+    }))
+}
+
+/// How many cards the caller may read under `filter`.
+pub async fn count(ctx: &AppState, actor: &Actor, filter: &CardFilter) -> Result<u64> {
+    Ok(card::Entity::find()
+        .filter(list_condition(actor, filter))
+        .count(&ctx.db)
+        .await?)
+}
+
+/// The position of a card in the feed's ordering (its cursor).
+pub fn position(card: &CardView) -> pagination::Position {
+    pagination::Position {
+        created_at: card.created_at.0,
+        id: card.id,
+    }
+}

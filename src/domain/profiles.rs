@@ -1,0 +1,327 @@
+//! Profiles: at most one per user. Validation, ownership and queries.
+
+use std::collections::HashMap;
+
+use entity::{profile, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    SqlErr, sea_query::IntoColumnRef,
+};
+use uuid::Uuid;
+
+use super::{
+    Timestamp, now,
+    pagination::{self, KeyColumns, Page, PageRequest},
+    search, text,
+};
+use crate::{
+    auth::Actor,
+    error::{AppError, Result, Validator},
+    state::AppState,
+};
+
+pub const ALREADY_EXISTS: &str = "You already have a profile.";
+const URL_MAX: usize = 500;
+
+/// A profile as callers see it.
+#[derive(Debug, Clone)]
+pub struct ProfileView {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub avatar_url: Option<String>,
+    pub location: String,
+    pub website: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl ProfileView {
+    pub fn new(p: profile::Model, username: String) -> Self {
+        Self {
+            id: p.id,
+            user_id: p.user_id,
+            username,
+            display_name: p.display_name,
+            bio: p.bio,
+            avatar_url: p.avatar_url,
+            location: p.location,
+            website: p.website,
+            created_at: p.created_at.into(),
+            updated_at: p.updated_at.into(),
+        }
+    }
+}
+
+/// Fields of a create or update. `None`: not given; `Some(None)`: set to null.
+#[derive(Debug, Default, Clone)]
+pub struct ProfileInput {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<Option<String>>,
+    pub location: Option<String>,
+    pub website: Option<Option<String>>,
+}
+
+/// List filters (REST query parameters, GraphQL `ProfileFilter`).
+#[derive(Debug, Default, Clone)]
+pub struct ProfileFilter {
+    pub username: Option<String>,
+    pub search: Option<String>,
+}
+
+/// A plain text field of at most `max` characters, stored as sent.
+fn bounded(v: &mut Validator, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    let value = value?;
+    let value = v.check(field, text::present(Some(value)))?;
+    if value.chars().count() > max {
+        v.add(
+            field,
+            format!("Ensure this field has no more than {max} characters."),
+        );
+        return None;
+    }
+    Some(value.to_string())
+}
+
+/// An optional http(s) URL; an empty string means none.
+fn url(v: &mut Validator, field: &str, value: Option<Option<&str>>) -> Option<Option<String>> {
+    let value = value?;
+    let Some(raw) = value.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Some(None);
+    };
+    let raw = v.check(field, text::present(Some(raw)))?;
+    let mut ok = true;
+    if raw.chars().count() > URL_MAX {
+        v.add(
+            field,
+            format!("Ensure this field has no more than {URL_MAX} characters."),
+        );
+        ok = false;
+    }
+    if !is_http_url(raw) {
+        v.add(field, "Enter a valid URL.");
+        ok = false;
+    }
+    ok.then(|| Some(raw.to_string()))
+}
+
+/// `http://` or `https://`, a host with a dot (or `localhost`), no spaces.
+fn is_http_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let Some(rest) = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host_port.rsplit_once(':').map_or(host_port, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host_port
+        }
+    });
+    !s.chars().any(char::is_whitespace)
+        && !host.is_empty()
+        && (host == "localhost" || host.contains('.'))
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
+struct Valid {
+    display_name: Option<String>,
+    bio: Option<String>,
+    avatar_url: Option<Option<String>>,
+    location: Option<String>,
+    website: Option<Option<String>>,
+}
+
+fn validate(input: &ProfileInput) -> Result<Valid> {
+    let mut v = Validator::new();
+    let valid = Valid {
+        display_name: bounded(&mut v, "display_name", input.display_name.as_deref(), 100),
+        bio: bounded(&mut v, "bio", input.bio.as_deref(), 2000),
+        avatar_url: url(
+            &mut v,
+            "avatar_url",
+            input.avatar_url.as_ref().map(Option::as_deref),
+        ),
+        location: bounded(&mut v, "location", input.location.as_deref(), 100),
+        website: url(
+            &mut v,
+            "website",
+            input.website.as_ref().map(Option::as_deref),
+        ),
+    };
+    v.finish()?;
+    Ok(valid)
+}
+
+/// Creates the caller's profile; a second one is a conflict.
+pub async fn create(ctx: &AppState, actor: &Actor, input: ProfileInput) -> Result<ProfileView> {
+    let me = actor.require()?;
+    let valid = validate(&input)?;
+    let exists = profile::Entity::find()
+        .filter(profile::Column::UserId.eq(me.user.id))
+        .count(&ctx.db)
+        .await?;
+    if exists > 0 {
+        return Err(AppError::Conflict(ALREADY_EXISTS.into()));
+    }
+    let at = now();
+    let p = profile::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(me.user.id),
+        display_name: Set(valid.display_name.unwrap_or_default()),
+        bio: Set(valid.bio.unwrap_or_default()),
+        avatar_url: Set(valid.avatar_url.flatten()),
+        location: Set(valid.location.unwrap_or_default()),
+        website: Set(valid.website.flatten()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&ctx.db)
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Two creates racing: the unique key on user_id decides.
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(ALREADY_EXISTS.into()),
+        _ => e.into(),
+    })?;
+    Ok(ProfileView::new(p, me.user.username.clone()))
+}
+
+async fn load(ctx: &AppState, id: Uuid) -> Result<Option<(profile::Model, String)>> {
+    let found = profile::Entity::find_by_id(id)
+        .find_also_related(user::Entity)
+        .one(&ctx.db)
+        .await?;
+    Ok(found.map(|(p, u)| (p, u.map(|u| u.username).unwrap_or_default())))
+}
+
+/// A profile by id (profiles are public).
+pub async fn get(ctx: &AppState, id: Uuid) -> Result<Option<ProfileView>> {
+    Ok(load(ctx, id).await?.map(|(p, u)| ProfileView::new(p, u)))
+}
+
+/// Only the owner and staff may change a profile.
+fn check_write(p: &profile::Model, actor: &Actor) -> Result<()> {
+    let me = actor.require()?;
+    if p.user_id != me.user.id && !me.user.is_staff {
+        return Err(AppError::PermissionDenied);
+    }
+    Ok(())
+}
+
+/// Updates a profile (PUT and PATCH alike: every field is optional).
+pub async fn update(
+    ctx: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: ProfileInput,
+) -> Result<ProfileView> {
+    actor.require()?;
+    let (p, username) = load(ctx, id).await?.ok_or(AppError::NotFound)?;
+    check_write(&p, actor)?;
+    let valid = validate(&input)?;
+    let mut active: profile::ActiveModel = p.into();
+    if let Some(x) = valid.display_name {
+        active.display_name = Set(x);
+    }
+    if let Some(x) = valid.bio {
+        active.bio = Set(x);
+    }
+    if let Some(x) = valid.avatar_url {
+        active.avatar_url = Set(x);
+    }
+    if let Some(x) = valid.location {
+        active.location = Set(x);
+    }
+    if let Some(x) = valid.website {
+        active.website = Set(x);
+    }
+    active.updated_at = Set(now());
+    Ok(ProfileView::new(active.update(&ctx.db).await?, username))
+}
+
+/// Deletes a profile.
+pub async fn delete(ctx: &AppState, actor: &Actor, id: Uuid) -> Result<()> {
+    actor.require()?;
+    let (p, _) = load(ctx, id).await?.ok_or(AppError::NotFound)?;
+    check_write(&p, actor)?;
+    profile::Entity::delete_by_id(p.id).exec(&ctx.db).await?;
+    Ok(())
+}
+
+fn list_condition(filter: &ProfileFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(u) = filter.username.as_deref() {
+        cond = cond.add(user::Column::UsernameKey.eq(u.trim().to_ascii_lowercase()));
+    }
+    let searched = [
+        (user::Entity, user::Column::Username).into_column_ref(),
+        (profile::Entity, profile::Column::DisplayName).into_column_ref(),
+    ];
+    if let Some(s) = search::condition(filter.search.as_deref(), &searched) {
+        cond = cond.add(s);
+    }
+    cond
+}
+
+/// One page of profiles.
+pub async fn list(
+    ctx: &AppState,
+    filter: &ProfileFilter,
+    page: &PageRequest,
+) -> Result<Page<ProfileView>> {
+    // The users join comes with `find_also_related` below.
+    let select = profile::Entity::find().filter(list_condition(filter));
+    let keys = KeyColumns {
+        created_at: profile::Column::CreatedAt,
+        id: profile::Column::Id,
+    };
+    let (select, plan) = pagination::plan(select, keys, page);
+    let rows = select.find_also_related(user::Entity).all(&ctx.db).await?;
+    Ok(plan
+        .finish(rows)
+        .map(|(p, u)| ProfileView::new(p, u.map(|u| u.username).unwrap_or_default())))
+}
+
+/// How many profiles match `filter`.
+pub async fn count(ctx: &AppState, filter: &ProfileFilter) -> Result<u64> {
+    Ok(profile::Entity::find()
+        .inner_join(user::Entity)
+        .filter(list_condition(filter))
+        .count(&ctx.db)
+        .await?)
+}
+
+/// The profiles of the given users, by user id (for batching).
+pub async fn by_users(ctx: &AppState, user_ids: &[Uuid]) -> Result<HashMap<Uuid, ProfileView>> {
+    let rows = profile::Entity::find()
+        .filter(profile::Column::UserId.is_in(user_ids.iter().copied()))
+        .find_also_related(user::Entity)
+        .all(&ctx.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, u)| {
+            (
+                p.user_id,
+                ProfileView::new(p, u.map(|u| u.username).unwrap_or_default()),
+            )
+        })
+        .collect())
+}
+
+/// The position of a profile in the ordering (its cursor).
+pub fn position(p: &ProfileView) -> pagination::Position {
+    pagination::Position {
+        created_at: p.created_at.0,
+        id: p.id,
+    }
+}

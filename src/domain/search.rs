@@ -1,0 +1,43 @@
+//! Search: every whitespace-separated term must be a case-insensitive substring
+//! of at least one of the searched columns.
+
+use sea_orm::{
+    Condition,
+    sea_query::{Expr, ExprTrait, Func, IntoColumnRef, LikeExpr},
+};
+
+/// The condition for `query` over `columns`; `None` when there are no terms.
+pub fn condition<C: IntoColumnRef + Clone>(
+    query: Option<&str>,
+    columns: &[C],
+) -> Option<Condition> {
+    let terms: Vec<&str> = query?.split_whitespace().collect();
+    if terms.is_empty() {
+        return None;
+    }
+    let mut all = Condition::all();
+    for term in terms {
+        let pattern = format!("%{}%", escape_like(&term.to_lowercase()));
+        let mut any = Condition::any();
+        for col in columns {
+            any = any.add(
+                Expr::expr(Func::lower(Expr::col(col.clone())))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\')),
+            );
+        }
+        all = all.add(any);
+    }
+    Some(all)
+}
+
+/// Escapes LIKE's wildcards so a term matches itself literally.
+fn escape_like(term: &str) -> String {
+    let mut out = String::with_capacity(term.len());
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

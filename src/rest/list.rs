@@ -1,0 +1,164 @@
+//! DRF cursor pagination for list routes: query parameters in, a
+//! `{"next", "previous", "results"}` page out.
+
+use axum::http::{HeaderMap, header};
+use serde::Serialize;
+
+use crate::{
+    domain::pagination::{Ordering, Page, PageRequest, Position, rest_page_size},
+    error::{AppError, FieldErrors, Result},
+};
+
+/// The query string of a list request.
+pub struct ListParams {
+    pairs: Vec<(String, String)>,
+}
+
+/// A DRF cursor page.
+#[derive(Serialize)]
+pub struct PageBody<T> {
+    next: Option<String>,
+    previous: Option<String>,
+    results: Vec<T>,
+}
+
+impl ListParams {
+    pub fn parse(raw: Option<&str>) -> Self {
+        let pairs = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Self { pairs }
+    }
+
+    /// The last value of a parameter.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `page_size`, `cursor` and `ordering` as a page request; errors name
+    /// their parameter (all of them at once).
+    pub fn page_request(&self) -> Result<PageRequest> {
+        let mut errors = FieldErrors::new();
+        let size = rest_page_size(self.get("page_size"))
+            .map_err(|e| collect(&mut errors, e))
+            .ok();
+        let ordering = match self.get("ordering").map(str::trim) {
+            None | Some("") | Some("-created_at") => Some(Ordering::NewestFirst),
+            Some("created_at") => Some(Ordering::OldestFirst),
+            Some(_) => {
+                errors.insert("ordering".into(), vec!["Invalid ordering.".into()]);
+                None
+            }
+        };
+        let cursor = match self.get("cursor").filter(|c| !c.is_empty()) {
+            None => Some(None),
+            Some(c) => match decode_cursor(c) {
+                Some(pc) => Some(Some(pc)),
+                None => {
+                    errors.insert("cursor".into(), vec!["Invalid cursor.".into()]);
+                    None
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let (size, ordering, cursor) = (
+            size.unwrap_or_default(),
+            ordering.unwrap_or_default(),
+            cursor.flatten(),
+        );
+        Ok(match cursor {
+            Some((true, pos)) => PageRequest {
+                after: Some(pos),
+                first: Some(size),
+                ordering,
+                ..Default::default()
+            },
+            Some((false, pos)) => PageRequest {
+                before: Some(pos),
+                last: Some(size),
+                ordering,
+                ..Default::default()
+            },
+            None => PageRequest {
+                first: Some(size),
+                ordering,
+                ..Default::default()
+            },
+        })
+    }
+
+    /// The page body, with absolute `next`/`previous` links that keep every
+    /// other parameter.
+    pub fn page_body<T, U: Serialize>(
+        &self,
+        headers: &HeaderMap,
+        path: &str,
+        page: Page<T>,
+        position: impl Fn(&T) -> Position,
+        render: impl FnMut(T) -> U,
+    ) -> PageBody<U> {
+        let link = |forward: bool, pos: Position| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in self.pairs.iter().filter(|(k, _)| k != "cursor") {
+                query.append_pair(k, v);
+            }
+            query.append_pair("cursor", &encode_cursor(forward, &pos));
+            format!("{}?{}", absolute_url(headers, path), query.finish())
+        };
+        let next = page
+            .items
+            .last()
+            .filter(|_| page.has_next)
+            .map(|last| link(true, position(last)));
+        let previous = page
+            .items
+            .first()
+            .filter(|_| page.has_previous)
+            .map(|first| link(false, position(first)));
+        PageBody {
+            next,
+            previous,
+            results: page.items.into_iter().map(render).collect(),
+        }
+    }
+}
+
+fn collect(errors: &mut FieldErrors, e: AppError) {
+    if let AppError::Validation(map) = e {
+        errors.extend(map);
+    }
+}
+
+/// A REST cursor: the direction (`n` next, `p` previous) and a position.
+fn encode_cursor(forward: bool, pos: &Position) -> String {
+    format!("{}{}", if forward { 'n' } else { 'p' }, pos.encode())
+}
+
+fn decode_cursor(c: &str) -> Option<(bool, Position)> {
+    let forward = match c.as_bytes().first()? {
+        b'n' => true,
+        b'p' => false,
+        _ => return None,
+    };
+    Position::decode(&c[1..]).map(|p| (forward, p))
+}
+
+/// `http://<Host><path>` for links and `Location` headers.
+pub fn absolute_url(headers: &HeaderMap, path: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}{path}")
+}
+
+/// A path id: anything that is not a UUID names nothing (404).
+pub fn path_id(raw: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::try_parse(raw).map_err(|_| AppError::NotFound)
+}

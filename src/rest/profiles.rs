@@ -1,0 +1,170 @@
+//! `/api/profiles/`: DRF ModelViewSet routes over the profiles domain.
+
+use axum::{
+    Json, Router,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+use uuid::Uuid;
+
+use super::{
+    cards::both,
+    json::JsonBody,
+    list::{ListParams, PageBody, absolute_url, path_id},
+};
+use crate::{
+    auth::Actor,
+    domain::{
+        Timestamp,
+        profiles::{self, ProfileFilter, ProfileInput, ProfileView},
+    },
+    error::{AppError, Result},
+    state::AppState,
+};
+
+/// The REST shape of a profile.
+#[derive(Serialize)]
+pub struct ProfileBody {
+    id: Uuid,
+    user_id: Uuid,
+    username: String,
+    display_name: String,
+    bio: String,
+    avatar_url: Option<String>,
+    location: String,
+    website: Option<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl From<ProfileView> for ProfileBody {
+    fn from(p: ProfileView) -> Self {
+        Self {
+            id: p.id,
+            user_id: p.user_id,
+            username: p.username,
+            display_name: p.display_name,
+            bio: p.bio,
+            avatar_url: p.avatar_url,
+            location: p.location,
+            website: p.website,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`).
+fn nullable<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct ProfileRequest {
+    display_name: Option<String>,
+    bio: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    avatar_url: Option<Option<String>>,
+    location: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    website: Option<Option<String>>,
+}
+
+impl From<ProfileRequest> for ProfileInput {
+    fn from(b: ProfileRequest) -> Self {
+        ProfileInput {
+            display_name: b.display_name,
+            bio: b.bio,
+            avatar_url: b.avatar_url,
+            location: b.location,
+            website: b.website,
+        }
+    }
+}
+
+async fn list(
+    State(ctx): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<PageBody<ProfileBody>>> {
+    let params = ListParams::parse(q.as_deref());
+    let filter = ProfileFilter {
+        username: params
+            .get("username")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        search: params.get("search").map(str::to_string),
+    };
+    let (page_req, filter) = both(params.page_request(), Ok(filter))?;
+    let page = profiles::list(&ctx, &filter, &page_req).await?;
+    Ok(Json(params.page_body(
+        &headers,
+        "/api/profiles/",
+        page,
+        profiles::position,
+        ProfileBody::from,
+    )))
+}
+
+async fn create(
+    State(ctx): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    JsonBody(b): JsonBody<ProfileRequest>,
+) -> Result<Response> {
+    let p = profiles::create(&ctx, &actor, b.into()).await?;
+    let location = absolute_url(&headers, &format!("/api/profiles/{}/", p.id));
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(ProfileBody::from(p)),
+    )
+        .into_response())
+}
+
+async fn retrieve(
+    State(ctx): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ProfileBody>> {
+    let p = profiles::get(&ctx, path_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(p.into()))
+}
+
+/// PUT and PATCH: a profile has no required field, so both update what is given.
+async fn update(
+    State(ctx): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ProfileRequest>,
+) -> Result<Json<ProfileBody>> {
+    Ok(Json(
+        profiles::update(&ctx, &actor, path_id(&id)?, b.into())
+            .await?
+            .into(),
+    ))
+}
+
+async fn delete(
+    State(ctx): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    profiles::delete(&ctx, &actor, path_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/profiles", get(list).post(create))
+        .route(
+            "/profiles/{id}",
+            get(retrieve).put(update).patch(update).delete(delete),
+        )
+}
