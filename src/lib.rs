@@ -117,7 +117,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .nest("/api", rest::router(state.clone()))
+        .merge(rest::router(state.clone()))
         .merge(graphql::http::router(schema))
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)

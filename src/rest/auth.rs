@@ -1,15 +1,14 @@
 //! `/api/auth/...`: dj-rest-auth's routes and shapes over the auth domain.
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
-    routing::{get, post},
-};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::json::JsonBody;
+use super::{
+    json::JsonBody,
+    openapi::{DetailBody, ErrorBody, ValidationErrors},
+};
 use crate::{
     auth::{Actor, CurrentUser},
     domain::{
@@ -22,7 +21,7 @@ use crate::{
 };
 
 /// dj-rest-auth's user object: `pk` repeats `id`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserBody {
     id: uuid::Uuid,
     pk: uuid::Uuid,
@@ -47,7 +46,7 @@ impl From<UserView> for UserBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TokensBody {
     access: String,
     refresh: String,
@@ -69,7 +68,7 @@ impl TokensBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RegisterBody {
     username: Option<String>,
     email: Option<String>,
@@ -77,6 +76,8 @@ struct RegisterBody {
     password2: Option<String>,
 }
 
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterBody,
+    responses((status = 201, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn register(
     State(ctx): State<AppState>,
     JsonBody(b): JsonBody<RegisterBody>,
@@ -91,13 +92,15 @@ async fn register(
     Ok((StatusCode::CREATED, Json(TokensBody::new(signed_in, true))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginBody {
     username: Option<String>,
     email: Option<String>,
     password: Option<String>,
 }
 
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody,
+    responses((status = 200, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn login(
     State(ctx): State<AppState>,
     JsonBody(b): JsonBody<LoginBody>,
@@ -110,33 +113,41 @@ async fn login(
     Ok(Json(TokensBody::new(auth::login(&ctx, input).await?, true)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct LogoutBody {
     refresh: Option<String>,
     #[serde(default)]
     all_sessions: bool,
 }
 
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body(content = Option<LogoutBody>),
+    security((), ("bearer" = [])), responses((status = 200, body = DetailBody), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn logout(
     State(ctx): State<AppState>,
     actor: Actor,
     body: Option<JsonBody<LogoutBody>>,
-) -> Result<Json<Value>> {
+) -> Result<Json<DetailBody>> {
     let b = body.map(|JsonBody(b)| b).unwrap_or_default();
     auth::logout(&ctx, &actor, b.refresh.as_deref(), b.all_sessions).await?;
-    Ok(Json(json!({"detail": "Successfully logged out."})))
+    Ok(Json(DetailBody {
+        detail: "Successfully logged out.",
+    }))
 }
 
+#[utoipa::path(get, path = "/auth/user", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserBody), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn get_user(CurrentUser(me): CurrentUser) -> Json<UserBody> {
     Json(users::me(&me).into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct UserUpdateBody {
     username: Option<String>,
     email: Option<String>,
 }
 
+#[utoipa::path(put, path = "/auth/user", tag = "auth", security(("bearer" = [])), request_body = UserUpdateBody,
+    responses((status = 200, body = UserBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn put_user(
     State(ctx): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -145,6 +156,8 @@ async fn put_user(
     update_user(ctx, me, b, true).await
 }
 
+#[utoipa::path(patch, path = "/auth/user", tag = "auth", security(("bearer" = [])), request_body = UserUpdateBody,
+    responses((status = 200, body = UserBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn patch_user(
     State(ctx): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -166,32 +179,38 @@ async fn update_user(
     Ok(Json(users::update_me(&ctx, &me, input, full).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PasswordChangeBody {
     old_password: Option<String>,
     new_password1: Option<String>,
     new_password2: Option<String>,
 }
 
+#[utoipa::path(post, path = "/auth/password/change", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordChangeBody, responses((status = 200, body = DetailBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn change_password(
     State(ctx): State<AppState>,
     CurrentUser(me): CurrentUser,
     JsonBody(b): JsonBody<PasswordChangeBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<DetailBody>> {
     let input = ChangePasswordInput {
         old_password: b.old_password,
         new_password1: b.new_password1,
         new_password2: b.new_password2,
     };
     auth::change_password(&ctx, &me, input).await?;
-    Ok(Json(json!({"detail": "New password has been saved."})))
+    Ok(Json(DetailBody {
+        detail: "New password has been saved.",
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RefreshBody {
     refresh: Option<String>,
 }
 
+#[utoipa::path(post, path = "/auth/token/refresh", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn refresh(
     State(ctx): State<AppState>,
     JsonBody(b): JsonBody<RefreshBody>,
@@ -202,12 +221,12 @@ async fn refresh(
     )))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/auth/user", get(get_user).put(put_user).patch(patch_user))
-        .route("/auth/password/change", post(change_password))
-        .route("/auth/token/refresh", post(refresh))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(get_user, put_user, patch_user))
+        .routes(routes!(change_password))
+        .routes(routes!(refresh))
 }

@@ -1,18 +1,20 @@
 //! `/api/cards/`: DRF ModelViewSet routes over the cards domain.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, RawQuery, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     json::JsonBody,
     list::{ListParams, PageBody, absolute_url, path_id},
+    openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
     auth::Actor,
@@ -25,7 +27,7 @@ use crate::{
 };
 
 /// The REST shape of a card.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CardBody {
     id: Uuid,
     owner_id: Uuid,
@@ -52,7 +54,7 @@ impl From<CardView> for CardBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CardRequest {
     title: Option<String>,
     body: Option<String>,
@@ -111,6 +113,14 @@ pub fn card_filter(params: &ListParams) -> Result<CardFilter> {
     })
 }
 
+#[utoipa::path(get, path = "/cards", tag = "cards",
+    params(("page_size" = Option<u32>, Query, description = "Items per page (default 20, at most 100)"),
+        ("cursor" = Option<String>, Query, description = "Opaque cursor from `next` or `previous`"),
+        ("search" = Option<String>, Query, description = "Whitespace-separated terms, all of which must match"),
+        ("ordering" = Option<String>, Query, description = "`-created_at` (default) or `created_at`"),
+        ("owner" = Option<Uuid>, Query, description = "Cards of this user"),
+        ("visibility" = Option<String>, Query, description = "`public` or `private`")),
+    responses((status = 200, body = PageBody<CardBody>), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn list(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -141,6 +151,8 @@ pub fn both<A, B>(a: Result<A>, b: Result<B>) -> Result<(A, B)> {
     }
 }
 
+#[utoipa::path(post, path = "/cards", tag = "cards", security(("bearer" = [])), request_body = CardRequest,
+    responses((status = 201, body = CardBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn create(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -157,6 +169,8 @@ async fn create(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)),
+    responses((status = 200, body = CardBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn retrieve(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -168,6 +182,8 @@ async fn retrieve(
     Ok(Json(card.into()))
 }
 
+#[utoipa::path(put, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    request_body = CardRequest, responses((status = 200, body = CardBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn put(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -181,6 +197,8 @@ async fn put(
     ))
 }
 
+#[utoipa::path(patch, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    request_body = CardRequest, responses((status = 200, body = CardBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn patch(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -194,6 +212,8 @@ async fn patch(
     ))
 }
 
+#[utoipa::path(delete, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn delete(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -203,9 +223,8 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/cards", get(list).post(create)).route(
-        "/cards/{id}",
-        get(retrieve).put(put).patch(patch).delete(delete),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(retrieve, put, patch, delete))
 }

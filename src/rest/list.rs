@@ -15,7 +15,7 @@ pub struct ListParams {
 }
 
 /// A DRF cursor page.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PageBody<T> {
     next: Option<String>,
     previous: Option<String>,

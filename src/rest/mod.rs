@@ -5,20 +5,51 @@ pub mod auth;
 pub mod cards;
 pub mod json;
 pub mod list;
+pub mod openapi;
 pub mod profiles;
 
-use axum::{Router, http::Method, middleware};
+use axum::{
+    Router,
+    http::{Method, header},
+    middleware,
+    routing::get,
+};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::{auth::actor::authenticate, error::AppError, state::AppState};
 
+/// The `/api` routes and their OpenAPI document, built from the same handlers.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest(
+            "/api",
+            OpenApiRouter::new()
+                .merge(auth::router())
+                .merge(cards::router())
+                .merge(profiles::router()),
+        )
+        .split_for_parts()
+}
+
+/// The OpenAPI document of every REST route (as served at `/api/openapi.json`).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
 /// Every `/api` route, with the caller resolved before each handler runs.
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .merge(auth::router())
-        .merge(cards::router())
-        .merge(profiles::router())
+    let (router, doc) = routes();
+    let doc = doc.to_json().unwrap_or_else(|_| "{}".into());
+    router
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], doc) }
+            }),
+        )
         .route_layer(middleware::from_fn_with_state(state, authenticate))
-        .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// 405 in the contract's shape; the router adds the `Allow` header.

@@ -1,19 +1,21 @@
 //! `/api/profiles/`: DRF ModelViewSet routes over the profiles domain.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, RawQuery, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
 };
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
     cards::both,
     json::JsonBody,
     list::{ListParams, PageBody, absolute_url, path_id},
+    openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
     auth::Actor,
@@ -26,7 +28,7 @@ use crate::{
 };
 
 /// The REST shape of a profile.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProfileBody {
     id: Uuid,
     user_id: Uuid,
@@ -64,7 +66,7 @@ fn nullable<'de, D: Deserializer<'de>>(
     Option::<String>::deserialize(d).map(Some)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ProfileRequest {
     display_name: Option<String>,
     bio: Option<String>,
@@ -87,6 +89,13 @@ impl From<ProfileRequest> for ProfileInput {
     }
 }
 
+#[utoipa::path(get, path = "/profiles", tag = "profiles",
+    params(("page_size" = Option<u32>, Query, description = "Items per page (default 20, at most 100)"),
+        ("cursor" = Option<String>, Query, description = "Opaque cursor from `next` or `previous`"),
+        ("search" = Option<String>, Query, description = "Whitespace-separated terms, all of which must match"),
+        ("ordering" = Option<String>, Query, description = "`-created_at` (default) or `created_at`"),
+        ("username" = Option<String>, Query, description = "Exact username, ignoring case")),
+    responses((status = 200, body = PageBody<ProfileBody>), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn list(
     State(ctx): State<AppState>,
     headers: HeaderMap,
@@ -111,6 +120,8 @@ async fn list(
     )))
 }
 
+#[utoipa::path(post, path = "/profiles", tag = "profiles", security(("bearer" = [])), request_body = ProfileRequest,
+    responses((status = 201, body = ProfileBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 409, description = "Conflict", body = ErrorBody)))]
 async fn create(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -127,6 +138,8 @@ async fn create(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/profiles/{id}", tag = "profiles", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ProfileBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn retrieve(
     State(ctx): State<AppState>,
     Path(id): Path<String>,
@@ -138,6 +151,9 @@ async fn retrieve(
 }
 
 /// PUT and PATCH: a profile has no required field, so both update what is given.
+#[utoipa::path(method(put, patch), path = "/profiles/{id}", tag = "profiles", params(("id" = Uuid, Path)),
+    security(("bearer" = [])), request_body = ProfileRequest,
+    responses((status = 200, body = ProfileBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn update(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -151,6 +167,8 @@ async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/profiles/{id}", tag = "profiles", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn delete(
     State(ctx): State<AppState>,
     actor: Actor,
@@ -160,11 +178,8 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/profiles", get(list).post(create))
-        .route(
-            "/profiles/{id}",
-            get(retrieve).put(update).patch(update).delete(delete),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(retrieve, update, delete))
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth_graphql;
 mod auth_rest;
+mod openapi;
 mod parity;
 mod platform;
 mod startup;
