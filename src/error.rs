@@ -51,6 +51,8 @@ pub enum AppError {
     Throttled(u64),
     /// 503: the database cannot be reached.
     Unavailable,
+    /// A live-feed subscriber fell too far behind and was cut off.
+    SlowSubscriber,
     /// 500: the cause is logged here and never shown to the client.
     Internal(String),
 }
@@ -80,7 +82,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::SlowSubscriber => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,6 +102,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Throttled(_) => "throttled",
             AppError::Unavailable => "unavailable",
+            AppError::SlowSubscriber => "slow_subscriber",
             AppError::Internal(_) => "internal",
         }
     }
@@ -125,6 +128,9 @@ impl AppError {
                 format!("Request was throttled. Expected available in {secs} seconds.")
             }
             AppError::Unavailable => "Service temporarily unavailable.".into(),
+            AppError::SlowSubscriber => {
+                "The subscriber fell too far behind the feed; reconnect to resume.".into()
+            }
             AppError::Internal(_) => "Internal server error.".into(),
         }
     }
@@ -143,6 +149,7 @@ impl AppError {
             AppError::PayloadTooLarge => "BAD_REQUEST",
             AppError::Throttled(_) => "RATE_LIMITED",
             AppError::Unavailable => "SERVICE_UNAVAILABLE",
+            AppError::SlowSubscriber => "SLOW_SUBSCRIBER",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }

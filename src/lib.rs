@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod rest;
 pub mod secret;
@@ -100,7 +101,14 @@ pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
     let secret = secret::load_or_create(&config)?;
     let tokens =
         auth::tokens::TokenKeys::new(secret.as_bytes(), config.access_ttl(), config.refresh_ttl());
+    let bus = events::EventBus::new(&db);
+    let loader_db = db.clone();
+    bus.listen(Arc::new(move |id| {
+        let db = loader_db.clone();
+        Box::pin(async move { domain::cards::load_view(&db, id).await.ok().flatten() })
+    }));
     Ok(AppState {
+        bus,
         db,
         tokens: Arc::new(tokens),
         passwords: auth::password::Passwords::start(config.hash_threads, 256),

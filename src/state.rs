@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{password::Passwords, tokens::TokenKeys},
     config::Config,
+    events::EventBus,
 };
 
 #[derive(Clone)]
@@ -15,6 +16,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub passwords: Passwords,
     pub config: Arc<Config>,
+    /// The live feed.
+    pub bus: EventBus,
     /// SQL statements run since start (tests prove batching with it).
     pub sql_statements: Arc<AtomicU64>,
 }

@@ -22,6 +22,8 @@ use crate::{
 pub struct AuthUser {
     pub user: user::Model,
     pub session_id: Uuid,
+    /// When the presented access token expires (Unix seconds).
+    pub access_expires_at: i64,
 }
 
 /// The caller: anonymous (`None`) or signed in.

@@ -19,6 +19,7 @@ use crate::{
         tokens::{new_refresh_token, parse_refresh_token, refresh_matches},
     },
     error::{AppError, NON_FIELD_ERRORS, Result, Validator},
+    events::Revocation,
     state::AppState,
 };
 
@@ -294,10 +295,19 @@ pub async fn authenticate_access(ctx: &AppState, token: &str) -> Result<AuthUser
             Ok(AuthUser {
                 user,
                 session_id: s.id,
+                access_expires_at: claims.exp,
             })
         }
         _ => Err(AppError::TokenNotValid),
     }
+}
+
+/// Is the session still live (not revoked, not expired)?
+pub async fn session_is_live(ctx: &AppState, sid: Uuid) -> Result<bool> {
+    Ok(session::Entity::find_by_id(sid)
+        .one(&ctx.db)
+        .await?
+        .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > Utc::now()))
 }
 
 /// The live session a presented refresh token belongs to, with the token's row.
@@ -313,7 +323,12 @@ async fn session_of_refresh(
         .filter(|r| refresh_matches(secret, &r.token_hash))
         .ok_or(AppError::TokenNotValid)?;
     if row.used_at.is_some() {
-        revoke_session(&ctx.db, row.session_id).await?;
+        let owner = session::Entity::find_by_id(row.session_id)
+            .one(&ctx.db)
+            .await?;
+        if let Some(owner) = owner {
+            revoke_session(ctx, owner.user_id, row.session_id).await?;
+        }
         tracing::warn!(session = %row.session_id, "refresh token reused; session revoked");
         return Err(AppError::TokenNotValid);
     }
@@ -346,7 +361,7 @@ pub async fn refresh(ctx: &AppState, token: Option<&str>) -> Result<SignedIn> {
         .await?;
     if used.rows_affected != 1 {
         txn.rollback().await?;
-        revoke_session(&ctx.db, session.id).await?;
+        revoke_session(ctx, session.user_id, session.id).await?;
         return Err(AppError::TokenNotValid);
     }
     session::Entity::update_many()
@@ -370,13 +385,21 @@ fn field_errors(field: &str, messages: Vec<String>) -> AppError {
     v.finish().err().unwrap_or(AppError::NotAuthenticated)
 }
 
-async fn revoke_session(db: &impl ConnectionTrait, sid: Uuid) -> Result<()> {
+/// Revokes one session and tells the live feed, whose subscriptions on it end.
+async fn revoke_session(ctx: &AppState, user_id: Uuid, sid: Uuid) -> Result<()> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now()))
         .filter(session::Column::Id.eq(sid))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&ctx.db)
         .await?;
+    ctx.bus
+        .sessions_revoked(Revocation {
+            user_id,
+            session: Some(sid),
+            keep: None,
+        })
+        .await;
     Ok(())
 }
 
@@ -395,6 +418,16 @@ async fn revoke_user_sessions(
     }
     update.exec(db).await?;
     Ok(())
+}
+
+async fn announce_user_revocation(ctx: &AppState, user_id: Uuid, keep: Option<Uuid>) {
+    ctx.bus
+        .sessions_revoked(Revocation {
+            user_id,
+            session: None,
+            keep,
+        })
+        .await;
 }
 
 /// Ends the caller's session (named by the bearer token and/or a refresh token),
@@ -417,13 +450,15 @@ pub async fn logout(
         (None, None) => return Err(AppError::NotAuthenticated),
     };
     if all_sessions {
-        return revoke_user_sessions(&ctx.db, user_id, None).await;
+        revoke_user_sessions(&ctx.db, user_id, None).await?;
+        announce_user_revocation(ctx, user_id, None).await;
+        return Ok(());
     }
     if let Some(a) = &actor.0 {
-        revoke_session(&ctx.db, a.session_id).await?;
+        revoke_session(ctx, user_id, a.session_id).await?;
     }
     if let Some(s) = from_refresh.filter(|s| s.user_id == user_id) {
-        revoke_session(&ctx.db, s.id).await?;
+        revoke_session(ctx, user_id, s.id).await?;
     }
     Ok(())
 }
@@ -480,6 +515,7 @@ pub async fn change_password(
         .await?;
     revoke_user_sessions(&txn, auth.user.id, Some(auth.session_id)).await?;
     txn.commit().await?;
+    announce_user_revocation(ctx, auth.user.id, Some(auth.session_id)).await;
     Ok(())
 }
 

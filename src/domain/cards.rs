@@ -3,7 +3,8 @@
 
 use entity::{card, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -15,6 +16,7 @@ use super::{
 use crate::{
     auth::{Actor, AuthUser},
     error::{AppError, Result, Validator},
+    events::{CardChange, ChangeKind},
     state::AppState,
 };
 
@@ -22,7 +24,8 @@ pub const TITLE_MAX: usize = 200;
 pub const BODY_MAX: usize = 10_000;
 
 /// Who may read a card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Visibility {
     Public,
     Private,
@@ -201,16 +204,36 @@ pub async fn create(ctx: &AppState, actor: &Actor, input: CardInput) -> Result<C
     }
     .insert(&ctx.db)
     .await?;
-    Ok(CardView::new(card, me.user.username.clone()))
+    let view = CardView::new(card, me.user.username.clone());
+    let change = CardChange {
+        kind: ChangeKind::Created,
+        card_id: view.id,
+        owner_id: view.owner_id,
+        before: None,
+        after: Some(view.visibility),
+    };
+    ctx.bus.card_changed(change, Some(view.clone())).await;
+    Ok(view)
 }
 
 /// A card with its owner's username, if it exists.
 async fn load(ctx: &AppState, id: Uuid) -> Result<Option<(card::Model, String)>> {
+    load_from(&ctx.db, id).await
+}
+
+async fn load_from(db: &DatabaseConnection, id: Uuid) -> Result<Option<(card::Model, String)>> {
     let found = card::Entity::find_by_id(id)
         .find_also_related(user::Entity)
-        .one(&ctx.db)
+        .one(db)
         .await?;
     Ok(found.map(|(c, u)| (c, u.map(|u| u.username).unwrap_or_default())))
+}
+
+/// A card regardless of who asks (the feed decides per subscriber).
+pub async fn load_view(db: &DatabaseConnection, id: Uuid) -> Result<Option<CardView>> {
+    Ok(load_from(db, id)
+        .await?
+        .map(|(c, owner)| CardView::new(c, owner)))
 }
 
 /// A card the caller may read; `None` when it does not exist or is hidden.
@@ -233,6 +256,7 @@ pub async fn update(
     let (card, owner) = load(ctx, id).await?.ok_or(AppError::NotFound)?;
     check_write(&card, actor)?;
     let valid = validate(input, full)?;
+    let before = Visibility::parse(&card.visibility);
     let mut active: card::ActiveModel = card.into();
     if let Some(t) = valid.title {
         active.title = Set(t);
@@ -245,7 +269,16 @@ pub async fn update(
     }
     active.updated_at = Set(now());
     let card = active.update(&ctx.db).await?;
-    Ok(CardView::new(card, owner))
+    let view = CardView::new(card, owner);
+    let change = CardChange {
+        kind: ChangeKind::Updated,
+        card_id: view.id,
+        owner_id: view.owner_id,
+        before,
+        after: Some(view.visibility),
+    };
+    ctx.bus.card_changed(change, Some(view.clone())).await;
+    Ok(view)
 }
 
 /// Deletes a card.
@@ -254,6 +287,14 @@ pub async fn delete(ctx: &AppState, actor: &Actor, id: Uuid) -> Result<()> {
     let (card, _) = load(ctx, id).await?.ok_or(AppError::NotFound)?;
     check_write(&card, actor)?;
     card::Entity::delete_by_id(card.id).exec(&ctx.db).await?;
+    let change = CardChange {
+        kind: ChangeKind::Deleted,
+        card_id: card.id,
+        owner_id: card.owner_id,
+        before: Visibility::parse(&card.visibility),
+        after: None,
+    };
+    ctx.bus.card_changed(change, None).await;
     Ok(())
 }
 

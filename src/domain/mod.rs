@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cards;
+pub mod feed;
 pub mod pagination;
 pub mod profiles;
 pub mod search;

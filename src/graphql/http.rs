@@ -76,5 +76,6 @@ async fn graphql_get(
 pub fn router(schema: AppSchema) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(super::ws::graphql_ws))
         .layer(Extension(schema))
 }

@@ -2,12 +2,14 @@
 
 pub mod auth;
 pub mod cards;
+pub mod feed;
 pub mod http;
 pub mod loaders;
 pub mod profiles;
 pub mod scalars;
 pub mod schema;
 pub mod users;
+pub mod ws;
 
 pub use schema::{AppSchema, build_schema, sdl};
 

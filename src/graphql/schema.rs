@@ -1,10 +1,11 @@
 //! Schema assembly in one place: roots, limits, shared data.
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use super::{
     auth::AuthMutation,
     cards::{CardMutation, CardQuery},
+    feed::FeedSubscription,
     profiles::{ProfileMutation, ProfileQuery},
     users::UserQuery,
 };
@@ -16,16 +17,23 @@ pub struct Query(UserQuery, ProfileQuery, CardQuery);
 #[derive(MergedObject, Default)]
 pub struct Mutation(AuthMutation, ProfileMutation, CardMutation);
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(FeedSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Depth that still admits the standard introspection query.
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 10_000;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The executable schema, with the application state for resolvers.

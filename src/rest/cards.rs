@@ -226,5 +226,6 @@ async fn delete(
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
+        .routes(routes!(super::feed::stream_cards))
         .routes(routes!(retrieve, put, patch, delete))
 }

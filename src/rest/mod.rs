@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cards;
+pub mod feed;
 pub mod json;
 pub mod list;
 pub mod openapi;

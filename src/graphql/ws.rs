@@ -1,0 +1,186 @@
+//! `/graphql/ws`: subscriptions over WebSocket, in both `graphql-transport-ws`
+//! and the legacy `graphql-ws` subprotocol. The access token comes in the
+//! `connection_init` payload (`{"Authorization": "Bearer …"}`); a bad one closes
+//! the socket with 4403. When a subscription loses the right to read, the
+//! socket closes with 4401.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU16, Ordering},
+    },
+    time::Duration,
+};
+
+use async_graphql::{
+    Data,
+    http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as GqlWebSocket, WebSocketProtocols, WsMessage},
+};
+use axum::{
+    Extension,
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
+    http::HeaderMap,
+    response::Response,
+};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::Notify;
+
+use super::{AppSchema, loaders::Loaders};
+use crate::{
+    auth::{Actor, actor::bearer_token},
+    domain::auth::authenticate_access,
+    error::AppError,
+    state::AppState,
+};
+
+/// A write that takes longer than this means the client stopped reading.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Lets a subscription close its socket with a code.
+#[derive(Clone, Default)]
+pub struct WsConnection {
+    inner: Arc<ConnectionSignal>,
+}
+
+#[derive(Default)]
+struct ConnectionSignal {
+    code: AtomicU16,
+    notify: Notify,
+}
+
+impl WsConnection {
+    pub fn close(&self, code: u16) {
+        self.inner.code.store(code, Ordering::SeqCst);
+        self.inner.notify.notify_one();
+    }
+
+    async fn closed(&self) -> u16 {
+        self.inner.notify.notified().await;
+        self.inner.code.load(Ordering::SeqCst)
+    }
+}
+
+/// The caller of a connection: from `connection_init`'s `Authorization`
+/// (either case), else the upgrade request's header, else anonymous.
+async fn connection_actor(
+    state: &AppState,
+    payload: &serde_json::Value,
+    headers: &HeaderMap,
+) -> Result<Actor, AppError> {
+    let from_payload = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(*k))
+        .map(|v| v.as_str().ok_or(AppError::TokenNotValid));
+    match from_payload {
+        Some(value) => {
+            let token = bearer_token(value?)?;
+            Ok(Actor(Some(authenticate_access(state, token).await?)))
+        }
+        None => Actor::from_headers(state, headers).await,
+    }
+}
+
+pub async fn graphql_ws(
+    State(state): State<AppState>,
+    Extension(schema): Extension<AppSchema>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    // The same choice as the upgrade's: graphql-transport-ws when offered (or
+    // when nothing is), else the legacy graphql-ws.
+    let offered = headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let legacy_only = offered.split(',').any(|p| p.trim() == "graphql-ws")
+        && !offered
+            .split(',')
+            .any(|p| p.trim() == "graphql-transport-ws");
+    let protocol = if legacy_only {
+        WebSocketProtocols::SubscriptionsTransportWS
+    } else {
+        WebSocketProtocols::GraphQLWS
+    };
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve(socket, state, schema, protocol, headers))
+}
+
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    schema: AppSchema,
+    protocol: WebSocketProtocols,
+    headers: HeaderMap,
+) {
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|m| futures_util::future::ready(m.is_ok()))
+        .filter_map(|m| {
+            futures_util::future::ready(match m {
+                Ok(Message::Text(t)) => Some(t.as_str().as_bytes().to_vec()),
+                Ok(Message::Binary(b)) => Some(b.to_vec()),
+                _ => None,
+            })
+        });
+    let connection = WsConnection::default();
+    let auth_failed = Arc::new(AtomicBool::new(false));
+    let init_conn = connection.clone();
+    let init_failed = auth_failed.clone();
+    let mut messages = GqlWebSocket::new(schema, input, protocol)
+        .on_connection_init(move |payload| async move {
+            match connection_actor(&state, &payload, &headers).await {
+                Ok(actor) => {
+                    let mut data = Data::default();
+                    data.insert(actor);
+                    data.insert(Loaders::new(&state));
+                    data.insert(init_conn);
+                    Ok(data)
+                }
+                Err(_) => {
+                    init_failed.store(true, Ordering::SeqCst);
+                    Err(async_graphql::Error::new("Forbidden: invalid access token"))
+                }
+            }
+        })
+        .keepalive_timeout(None);
+
+    let close = |code: u16, reason: &str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.to_string().into(),
+        }))
+    };
+    loop {
+        let outgoing = tokio::select! {
+            biased;
+            message = messages.next() => match message {
+                Some(WsMessage::Text(text)) => Message::Text(text.into()),
+                Some(WsMessage::Close(code, reason)) => {
+                    let code = if auth_failed.load(Ordering::SeqCst) { 4403 } else { code };
+                    let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close(code, &reason))).await;
+                    break;
+                }
+                None => {
+                    if auth_failed.load(Ordering::SeqCst) {
+                        let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close(4403, "Forbidden"))).await;
+                    }
+                    break;
+                }
+            },
+            code = connection.closed() => {
+                let reason = if code == 4401 { "Unauthorized" } else { "Too slow; reconnect" };
+                let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close(code, reason))).await;
+                break;
+            }
+        };
+        match tokio::time::timeout(SEND_TIMEOUT, sink.send(outgoing)).await {
+            Ok(Ok(())) => {}
+            // The client is gone or stopped reading: drop the connection.
+            _ => break,
+        }
+    }
+}
