@@ -186,6 +186,10 @@ impl EventBus {
     }
 
     async fn deliver(&self, payload: &str, load_card: &CardLoader) {
+        if self.tx.receiver_count() == 0 {
+            // Nobody subscribed here: no card to load.
+            return;
+        }
         match serde_json::from_str::<Wire>(payload) {
             Ok(Wire::Card(change)) => {
                 let card = match change.after {

@@ -8,6 +8,10 @@ pub struct Model {
     pub owner_id: Uuid,
     pub title: String,
     pub body: String,
+    /// Lowercased title, for search.
+    pub title_folded: String,
+    /// Lowercased body, for search.
+    pub body_folded: String,
     /// `public` or `private`.
     pub visibility: String,
     pub created_at: DateTimeUtc,

@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub user_id: Uuid,
     pub display_name: String,
+    /// Lowercased display name, for search.
+    pub display_name_folded: String,
     pub bio: String,
     pub avatar_url: Option<String>,
     pub location: String,

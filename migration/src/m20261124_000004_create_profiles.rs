@@ -15,6 +15,8 @@ impl MigrationTrait for Migration {
                     // Unique: at most one profile per user.
                     .col(uuid_uniq(Profiles::UserId))
                     .col(string_len(Profiles::DisplayName, 100).default(""))
+                    // Lowercased (Unicode) copy that search matches against.
+                    .col(string(Profiles::DisplayNameFolded).default(""))
                     .col(text(Profiles::Bio).default(""))
                     .col(string_len_null(Profiles::AvatarUrl, 500))
                     .col(string_len(Profiles::Location, 100).default(""))
@@ -64,6 +66,7 @@ enum Profiles {
     Id,
     UserId,
     DisplayName,
+    DisplayNameFolded,
     Bio,
     AvatarUrl,
     Location,

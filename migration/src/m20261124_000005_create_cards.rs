@@ -15,6 +15,10 @@ impl MigrationTrait for Migration {
                     .col(uuid(Cards::OwnerId))
                     .col(string_len(Cards::Title, 200))
                     .col(text(Cards::Body).default(""))
+                    // Lowercased (Unicode) copies that search matches against,
+                    // so SQLite and PostgreSQL fold case alike.
+                    .col(text(Cards::TitleFolded).default(""))
+                    .col(text(Cards::BodyFolded).default(""))
                     .col(string_len(Cards::Visibility, 16).default("public"))
                     .col(timestamp_with_time_zone(Cards::CreatedAt))
                     .col(timestamp_with_time_zone(Cards::UpdatedAt))
@@ -71,6 +75,8 @@ enum Cards {
     OwnerId,
     Title,
     Body,
+    TitleFolded,
+    BodyFolded,
     Visibility,
     CreatedAt,
     UpdatedAt,

@@ -189,11 +189,17 @@ pub async fn create(ctx: &AppState, actor: &Actor, input: CardInput) -> Result<C
     let me = actor.require()?;
     let valid = validate(input, true)?;
     let at = now();
+    let (title, body) = (
+        valid.title.unwrap_or_default(),
+        valid.body.unwrap_or_default(),
+    );
     let card = card::ActiveModel {
         id: Set(Uuid::now_v7()),
         owner_id: Set(me.user.id),
-        title: Set(valid.title.unwrap_or_default()),
-        body: Set(valid.body.unwrap_or_default()),
+        title_folded: Set(search::fold(&title)),
+        body_folded: Set(search::fold(&body)),
+        title: Set(title),
+        body: Set(body),
         visibility: Set(valid
             .visibility
             .unwrap_or(Visibility::Public)
@@ -259,9 +265,11 @@ pub async fn update(
     let before = Visibility::parse(&card.visibility);
     let mut active: card::ActiveModel = card.into();
     if let Some(t) = valid.title {
+        active.title_folded = Set(search::fold(&t));
         active.title = Set(t);
     }
     if let Some(b) = valid.body {
+        active.body_folded = Set(search::fold(&b));
         active.body = Set(b);
     }
     if let Some(vis) = valid.visibility {
@@ -313,8 +321,8 @@ fn list_condition(actor: &Actor, filter: &CardFilter) -> Condition {
     if let Some(s) = search::condition(
         filter.search.as_deref(),
         &[
-            (card::Entity, card::Column::Title),
-            (card::Entity, card::Column::Body),
+            (card::Entity, card::Column::TitleFolded),
+            (card::Entity, card::Column::BodyFolded),
         ],
     ) {
         cond = cond.add(s);
@@ -329,6 +337,18 @@ pub async fn list(
     filter: &CardFilter,
     page: &PageRequest,
 ) -> Result<Page<CardView>> {
+    Ok(list_with_owners(ctx, actor, filter, page)
+        .await?
+        .map(|(card, _)| card))
+}
+
+/// Like [`list`], with each card's owner (loaded by the same query).
+pub async fn list_with_owners(
+    ctx: &AppState,
+    actor: &Actor,
+    filter: &CardFilter,
+    page: &PageRequest,
+) -> Result<Page<(CardView, Option<user::Model>)>> {
     let select = card::Entity::find().filter(list_condition(actor, filter));
     let keys = KeyColumns {
         created_at: card::Column::CreatedAt,
@@ -337,8 +357,8 @@ pub async fn list(
     let (select, plan) = pagination::plan(select, keys, page);
     let rows = select.find_also_related(user::Entity).all(&ctx.db).await?;
     Ok(plan.finish(rows).map(|(c, u)| {
-        let owner = u.map(|u| u.username).unwrap_or_default();
-        CardView::new(c, owner)
+        let owner = u.as_ref().map(|u| u.username.clone()).unwrap_or_default();
+        (CardView::new(c, owner), u)
     }))
 }
 

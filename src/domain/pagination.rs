@@ -84,9 +84,14 @@ pub fn rest_page_size(raw: Option<&str>) -> Result<u64> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(DEFAULT_PAGE_SIZE);
     };
-    let n: i64 = raw
-        .parse()
-        .map_err(|_| AppError::field("page_size", "A valid integer is required."))?;
+    let digits = raw.strip_prefix('+').unwrap_or(raw);
+    let n: i64 = match digits.parse() {
+        Ok(n) => n,
+        // An integer too large for 64 bits is still just "more than 100" (DRF
+        // parses any integer, then clamps).
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => i64::MAX,
+        Err(_) => return Err(AppError::field("page_size", "A valid integer is required.")),
+    };
     if n < 1 {
         return Err(AppError::field(
             "page_size",

@@ -174,10 +174,12 @@ pub async fn create(ctx: &AppState, actor: &Actor, input: ProfileInput) -> Resul
         return Err(AppError::Conflict(ALREADY_EXISTS.into()));
     }
     let at = now();
+    let display_name = valid.display_name.unwrap_or_default();
     let p = profile::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(me.user.id),
-        display_name: Set(valid.display_name.unwrap_or_default()),
+        display_name_folded: Set(search::fold(&display_name)),
+        display_name: Set(display_name),
         bio: Set(valid.bio.unwrap_or_default()),
         avatar_url: Set(valid.avatar_url.flatten()),
         location: Set(valid.location.unwrap_or_default()),
@@ -230,6 +232,7 @@ pub async fn update(
     let valid = validate(&input)?;
     let mut active: profile::ActiveModel = p.into();
     if let Some(x) = valid.display_name {
+        active.display_name_folded = Set(search::fold(&x));
         active.display_name = Set(x);
     }
     if let Some(x) = valid.bio {
@@ -263,8 +266,8 @@ fn list_condition(filter: &ProfileFilter) -> Condition {
         cond = cond.add(user::Column::UsernameKey.eq(u.trim().to_ascii_lowercase()));
     }
     let searched = [
-        (user::Entity, user::Column::Username).into_column_ref(),
-        (profile::Entity, profile::Column::DisplayName).into_column_ref(),
+        (user::Entity, user::Column::UsernameKey).into_column_ref(),
+        (profile::Entity, profile::Column::DisplayNameFolded).into_column_ref(),
     ];
     if let Some(s) = search::condition(filter.search.as_deref(), &searched) {
         cond = cond.add(s);
@@ -278,6 +281,15 @@ pub async fn list(
     filter: &ProfileFilter,
     page: &PageRequest,
 ) -> Result<Page<ProfileView>> {
+    Ok(list_with_users(ctx, filter, page).await?.map(|(p, _)| p))
+}
+
+/// Like [`list`], with each profile's user (loaded by the same query).
+pub async fn list_with_users(
+    ctx: &AppState,
+    filter: &ProfileFilter,
+    page: &PageRequest,
+) -> Result<Page<(ProfileView, Option<user::Model>)>> {
     // The users join comes with `find_also_related` below.
     let select = profile::Entity::find().filter(list_condition(filter));
     let keys = KeyColumns {
@@ -286,9 +298,10 @@ pub async fn list(
     };
     let (select, plan) = pagination::plan(select, keys, page);
     let rows = select.find_also_related(user::Entity).all(&ctx.db).await?;
-    Ok(plan
-        .finish(rows)
-        .map(|(p, u)| ProfileView::new(p, u.map(|u| u.username).unwrap_or_default())))
+    Ok(plan.finish(rows).map(|(p, u)| {
+        let username = u.as_ref().map(|u| u.username.clone()).unwrap_or_default();
+        (ProfileView::new(p, username), u)
+    }))
 }
 
 /// How many profiles match `filter`.

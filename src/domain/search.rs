@@ -1,12 +1,19 @@
 //! Search: every whitespace-separated term must be a case-insensitive substring
-//! of at least one of the searched columns.
+//! of at least one of the searched fields. Fields are searched through folded
+//! (Unicode-lowercased) copies kept beside them, so that both databases fold
+//! case the same way (SQLite's `LOWER()` knows only ASCII).
 
 use sea_orm::{
     Condition,
-    sea_query::{Expr, ExprTrait, Func, IntoColumnRef, LikeExpr},
+    sea_query::{Expr, ExprTrait, IntoColumnRef, LikeExpr},
 };
 
-/// The condition for `query` over `columns`; `None` when there are no terms.
+/// The form of a text that search compares.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// The condition for `query` over folded `columns`; `None` when there are no terms.
 pub fn condition<C: IntoColumnRef + Clone>(
     query: Option<&str>,
     columns: &[C],
@@ -17,13 +24,10 @@ pub fn condition<C: IntoColumnRef + Clone>(
     }
     let mut all = Condition::all();
     for term in terms {
-        let pattern = format!("%{}%", escape_like(&term.to_lowercase()));
+        let pattern = format!("%{}%", escape_like(&fold(term)));
         let mut any = Condition::any();
         for col in columns {
-            any = any.add(
-                Expr::expr(Func::lower(Expr::col(col.clone())))
-                    .like(LikeExpr::new(pattern.clone()).escape('\\')),
-            );
+            any = any.add(Expr::col(col.clone()).like(LikeExpr::new(pattern.clone()).escape('\\')));
         }
         all = all.add(any);
     }

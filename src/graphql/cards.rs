@@ -209,7 +209,20 @@ pub async fn card_connection(
     };
     let req = args.into_request(ordering)?;
     let actor = actor(ctx).clone();
-    let page = cards::list(state(ctx), &actor, &filter, &req).await.gql()?;
+    let page = cards::list_with_owners(state(ctx), &actor, &filter, &req)
+        .await
+        .gql()?;
+    let look = ctx.look_ahead();
+    let with_profiles = look.field("nodes").field("owner").field("profile").exists()
+        || look
+            .field("edges")
+            .field("node")
+            .field("owner")
+            .field("profile")
+            .exists();
+    let owners = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
+    Loaders::of(ctx).prime(owners, with_profiles).await.gql()?;
+    let page = page.map(|(card, _)| card);
     let mut conn = Connection::with_additional_fields(
         page.has_previous,
         page.has_next,
@@ -241,6 +254,9 @@ impl CardQuery {
 
     /// The cards the caller may read, newest first by default.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1"
+    )]
     async fn cards(
         &self,
         ctx: &Context<'_>,

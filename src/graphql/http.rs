@@ -1,31 +1,55 @@
 //! `/graphql`: GraphQL over HTTP (POST, GET) and the GraphiQL page for browsers.
 
-use async_graphql::{ServerError, http::GraphiQLSource};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql::{BatchRequest, BatchResponse, ServerError, http::GraphiQLSource};
+use async_graphql_axum::GraphQLBatchRequest;
 use axum::{
     Extension, Router,
     extract::{RawQuery, State},
-    http::{HeaderMap, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
 
-use super::{AppSchema, loaders::Loaders};
+use super::{
+    AppSchema,
+    limits::{MAX_BATCH, REQUEST_ERROR_CODES, coded},
+    loaders::Loaders,
+};
 use crate::{auth::Actor, error::AppError, state::AppState};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 async fn execute(
     state: AppState,
     schema: AppSchema,
     headers: HeaderMap,
-    req: GraphQLBatchRequest,
+    req: BatchRequest,
 ) -> Response {
+    let wants_graphql_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(GRAPHQL_RESPONSE_JSON));
+    if let BatchRequest::Batch(requests) = &req
+        && requests.len() > MAX_BATCH
+    {
+        let error = coded(
+            format!("A batch may hold at most {MAX_BATCH} operations."),
+            "QUERY_TOO_COMPLEX",
+        );
+        return render(
+            BatchResponse::Single(async_graphql::Response::from_errors(vec![error])),
+            wants_graphql_json,
+        );
+    }
     let actor = match Actor::from_headers(&state, &headers).await {
         Ok(actor) => actor,
         // A bad token fails the whole request, before any field runs.
-        Err(e) => return GraphQLResponse::from(request_error(e)).into_response(),
+        Err(e) => {
+            return render(BatchResponse::Single(request_error(e)), wants_graphql_json);
+        }
     };
-    let req = req.into_inner().data(actor).data(Loaders::new(&state));
-    GraphQLResponse::from(schema.execute_batch(req).await).into_response()
+    let req = req.data(actor).data(Loaders::new(&state));
+    render(schema.execute_batch(req).await, wants_graphql_json)
 }
 
 /// A response with one error and no data.
@@ -36,13 +60,73 @@ fn request_error(e: AppError) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![server_error])
 }
 
+fn error_code(e: &ServerError) -> Option<String> {
+    e.extensions
+        .as_ref()
+        .and_then(|x| x.get("code"))
+        .and_then(|v| match v {
+            async_graphql::Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+}
+
+/// A request refused before execution: its response has no `data` at all.
+fn is_request_error(r: &async_graphql::Response) -> bool {
+    r.data == async_graphql::Value::Null
+        && r.errors
+            .first()
+            .and_then(error_code)
+            .is_some_and(|c| REQUEST_ERROR_CODES.contains(&c.as_str()) || c == "UNAUTHENTICATED")
+}
+
+fn to_json(r: async_graphql::Response) -> serde_json::Value {
+    let request_error = is_request_error(&r);
+    let mut json = serde_json::to_value(&r).unwrap_or_default();
+    if request_error && let Some(map) = json.as_object_mut() {
+        map.remove("data");
+    }
+    json
+}
+
+/// Serialises as `application/json` (status 200), or as
+/// `application/graphql-response+json` when accepted (request errors 4xx).
+fn render(resp: BatchResponse, graphql_json: bool) -> Response {
+    let (status, body) = match resp {
+        BatchResponse::Single(r) => {
+            let status = if graphql_json && is_request_error(&r) {
+                match r.errors.first().and_then(error_code).as_deref() {
+                    Some("UNAUTHENTICATED") => StatusCode::UNAUTHORIZED,
+                    _ => StatusCode::BAD_REQUEST,
+                }
+            } else {
+                StatusCode::OK
+            };
+            (status, to_json(r))
+        }
+        BatchResponse::Batch(rs) => (
+            StatusCode::OK,
+            serde_json::Value::Array(rs.into_iter().map(to_json).collect()),
+        ),
+    };
+    let content_type = if graphql_json {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
 async fn graphql_post(
     State(state): State<AppState>,
     Extension(schema): Extension<AppSchema>,
     headers: HeaderMap,
     req: GraphQLBatchRequest,
 ) -> Response {
-    execute(state, schema, headers, req).await
+    execute(state, schema, headers, req.into_inner()).await
 }
 
 /// GET: a browser without a query gets GraphiQL; anything else is a query.
@@ -68,9 +152,34 @@ async fn graphql_get(
         .into_response();
     }
     match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
-        Ok(batch) => execute(state, schema, headers, batch).await,
+        Ok(batch) => {
+            let batch = batch.into_inner();
+            if batch.iter().any(is_mutation) {
+                // GraphQL over HTTP: GET may only query.
+                let mut r = AppError::MethodNotAllowed(axum::http::Method::GET).into_response();
+                r.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return r;
+            }
+            execute(state, schema, headers, batch).await
+        }
         Err(rejection) => rejection.into_response(),
     }
+}
+
+/// Does the request select a mutation (or subscription) operation?
+fn is_mutation(req: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
+        return false;
+    };
+    let selected = match (&doc.operations, req.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    selected.is_some_and(|op| op.node.ty != OperationType::Query)
 }
 
 pub fn router(schema: AppSchema) -> Router<AppState> {

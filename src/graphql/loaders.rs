@@ -1,10 +1,13 @@
 //! DataLoaders: nested fields of a page load in one query per kind, not per item.
+//! List resolvers also prime them (owners come with the page's own join, and
+//! profiles are fetched for the whole page at once when selected), so the
+//! number of statements does not depend on how the batches happen to be timed.
 
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     Context,
-    dataloader::{DataLoader, Loader},
+    dataloader::{DataLoader, HashMapCache, Loader},
 };
 use entity::user;
 use uuid::Uuid;
@@ -30,37 +33,70 @@ impl Loader<Uuid> for UserLoader {
     }
 }
 
-/// Profiles by their user's id.
+/// Profiles by their user's id; `None` (cached too) for users without one.
 pub struct ProfileByUserLoader(pub AppState);
 
 impl Loader<Uuid> for ProfileByUserLoader {
-    type Value = ProfileView;
+    type Value = Option<ProfileView>;
     type Error = AppError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ProfileView>, AppError> {
-        profiles::by_users(&self.0, keys).await
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Option<ProfileView>>, AppError> {
+        let mut found = profiles::by_users(&self.0, keys).await?;
+        Ok(keys.iter().map(|k| (*k, found.remove(k))).collect())
     }
 }
 
-/// The per-request loaders, added to each GraphQL request.
+/// The loaders of one request (or one WebSocket connection).
 #[derive(Clone)]
 pub struct Loaders {
-    pub users: Arc<DataLoader<UserLoader>>,
-    pub profiles: Arc<DataLoader<ProfileByUserLoader>>,
+    pub users: Arc<DataLoader<UserLoader, HashMapCache>>,
+    pub profiles: Arc<DataLoader<ProfileByUserLoader, HashMapCache>>,
 }
 
 impl Loaders {
+    /// Loaders that remember what they loaded for the rest of one request.
     pub fn new(state: &AppState) -> Self {
         Self {
-            users: Arc::new(DataLoader::new(UserLoader(state.clone()), tokio::spawn)),
-            profiles: Arc::new(DataLoader::new(
+            users: Arc::new(DataLoader::with_cache(
+                UserLoader(state.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            profiles: Arc::new(DataLoader::with_cache(
                 ProfileByUserLoader(state.clone()),
                 tokio::spawn,
+                HashMapCache::default(),
             )),
         }
     }
 
+    /// Loaders for a long-lived WebSocket connection: batching, no memory
+    /// (a cache would serve stale users for the connection's whole life).
+    pub fn uncached(state: &AppState) -> Self {
+        let loaders = Self::new(state);
+        loaders.users.enable_all_cache(false);
+        loaders.profiles.enable_all_cache(false);
+        loaders
+    }
+
     pub fn of<'a>(ctx: &Context<'a>) -> &'a Loaders {
         ctx.data_unchecked::<Loaders>()
+    }
+
+    /// Primes the caches for a page: its users (already loaded by the page's
+    /// join) and, when `with_profiles`, their profiles in one query.
+    pub async fn prime(
+        &self,
+        users: Vec<user::Model>,
+        with_profiles: bool,
+    ) -> Result<(), AppError> {
+        let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        self.users
+            .feed_many(users.into_iter().map(|u| (u.id, u)))
+            .await;
+        if with_profiles && !ids.is_empty() {
+            self.profiles.load_many(ids).await?;
+        }
+        Ok(())
     }
 }

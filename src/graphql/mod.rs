@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cards;
 pub mod feed;
 pub mod http;
+pub mod limits;
 pub mod loaders;
 pub mod profiles;
 pub mod scalars;

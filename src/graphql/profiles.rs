@@ -140,6 +140,9 @@ impl ProfileQuery {
     }
 
     /// Profiles, newest first.
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1"
+    )]
     async fn profiles(
         &self,
         ctx: &Context<'_>,
@@ -161,7 +164,12 @@ impl ProfileQuery {
             username: filter.username,
             search: filter.search,
         };
-        let page = profiles::list(state(ctx), &filter, &req).await.gql()?;
+        let page = profiles::list_with_users(state(ctx), &filter, &req)
+            .await
+            .gql()?;
+        let users = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
+        Loaders::of(ctx).prime(users, false).await.gql()?;
+        let page = page.map(|(profile, _)| profile);
         let mut conn = Connection::with_additional_fields(
             page.has_previous,
             page.has_next,

@@ -51,11 +51,15 @@ impl User {
             .load_one(self.0.id)
             .await
             .gql()?
+            .flatten()
             .map(Profile))
     }
 
     /// The user's cards that the caller may read, newest first by default.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1"
+    )]
     async fn cards(
         &self,
         ctx: &Context<'_>,

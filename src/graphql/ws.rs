@@ -136,7 +136,7 @@ async fn serve(
                 Ok(actor) => {
                     let mut data = Data::default();
                     data.insert(actor);
-                    data.insert(Loaders::new(&state));
+                    data.insert(Loaders::uncached(&state));
                     data.insert(init_conn);
                     Ok(data)
                 }

@@ -253,7 +253,7 @@ async fn a_stalled_subscriber_does_not_delay_a_healthy_one() {
     let app = TestApp::spawn().await;
     let writer = app.register(&unique("writer")).await;
     // This one subscribes and then never reads again.
-    let mut stalled = GqlWs::connect(&app, MODERN, None).await.unwrap();
+    let mut stalled = GqlWs::connect_stalling(&app).await;
     stalled
         .subscribe(
             "s",
@@ -264,11 +264,11 @@ async fn a_stalled_subscriber_does_not_delay_a_healthy_one() {
     let mut healthy = GqlWs::connect(&app, MODERN, None).await.unwrap();
     healthy.subscribe("h", CARD_EVENTS, json!({})).await;
 
+    // 200 × 9 KB is far more than the stalled socket's buffers hold, so the
+    // server's writes to it block; each event must still reach the healthy
+    // subscriber within `next_event`'s timeout.
     let big = "x".repeat(9_000);
-    let started = std::time::Instant::now();
-    // 600 × 9 KB is more than the loopback socket buffers hold, so the server's
-    // writes to the stalled socket do block.
-    for i in 0..600 {
+    for i in 0..200 {
         let r = app
             .post(
                 "/api/cards/",
@@ -280,11 +280,6 @@ async fn a_stalled_subscriber_does_not_delay_a_healthy_one() {
         let ev = healthy.next_event().await;
         assert_eq!(ev["card"]["title"], format!("card {i}"));
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "the healthy subscriber kept up: {:?}",
-        started.elapsed()
-    );
     drop(stalled);
 }
 

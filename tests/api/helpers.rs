@@ -491,3 +491,209 @@ pub fn tampered_jwt(token: &str, claim: &str, value: Value) -> String {
     let payload = engine.encode(serde_json::to_vec(&claims).unwrap());
     format!("{}.{}.{}", parts[0], payload, parts[2])
 }
+
+// ---------------------------------------------------------------------------
+// Shared by the profile and card tests: direct database changes, resource
+// helpers, DRF error assertions and GraphQL decoders.
+// ---------------------------------------------------------------------------
+
+/// Messages of the profile and card rules.
+pub mod rmsg {
+    pub const NOT_A_STRING: &str = "Not a valid string.";
+    pub const BAD_URL: &str = "Enter a valid URL.";
+    pub const TITLE_TOO_LONG: &str = "Ensure this field has no more than 200 characters.";
+    pub const BODY_TOO_LONG: &str = "Ensure this field has no more than 10000 characters.";
+    pub const MAX_100: &str = "Ensure this field has no more than 100 characters.";
+    pub const MAX_500: &str = "Ensure this field has no more than 500 characters.";
+    pub const MAX_2000: &str = "Ensure this field has no more than 2000 characters.";
+    pub const HAS_PROFILE: &str = "You already have a profile.";
+    pub const PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
+    pub const NOT_FOUND: &str = "Not found.";
+    pub const BAD_UUID: &str = "Enter a valid UUID.";
+    pub const INVALID_CURSOR: &str = "Invalid cursor.";
+    pub const INVALID_ORDERING: &str = "Invalid ordering.";
+    pub const NOT_AN_INTEGER: &str = "A valid integer is required.";
+    pub const AT_LEAST_1: &str = "Ensure this value is greater than or equal to 1.";
+}
+
+/// The fields of a card over GraphQL.
+pub const CARD_FIELDS: &str = "id ownerId ownerUsername title body visibility createdAt updatedAt";
+/// The fields of a profile over GraphQL.
+pub const PROFILE_FIELDS: &str =
+    "id userId username displayName bio avatarUrl location website createdAt updatedAt";
+
+impl TestApp {
+    /// A connection of the test's own to the instance's database.
+    pub async fn connect_db(&self) -> sea_orm::DatabaseConnection {
+        let url = self
+            .config
+            .database_url
+            .clone()
+            .expect("the test database URL is set");
+        Database::connect(&url).await.expect("connect to test db")
+    }
+
+    /// Makes a user staff, directly in the database. The server loads the user
+    /// on every request, so tokens already issued see it at once.
+    pub async fn make_staff(&self, username: &str) {
+        assert!(
+            username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c)),
+            "a plain username: {username:?}"
+        );
+        let db = self.connect_db().await;
+        let done = db
+            .execute_unprepared(&format!(
+                "UPDATE users SET is_staff = true WHERE username_key = '{}'",
+                username.to_lowercase()
+            ))
+            .await
+            .expect("make staff");
+        assert_eq!(done.rows_affected(), 1, "make_staff({username})");
+        let _ = db.close().await;
+    }
+
+    /// Registers a user and makes them staff.
+    pub async fn register_staff(&self, prefix: &str) -> Account {
+        let acc = self.register(&unique(prefix)).await;
+        self.make_staff(&acc.username).await;
+        acc
+    }
+
+    /// Deletes a user row directly (as an administrator would); the database
+    /// cascades to their profile, cards and sessions.
+    pub async fn delete_user(&self, id: &str) {
+        use sea_orm::{DbBackend, Statement};
+        let id = uuid::Uuid::parse_str(id).expect("a user id is a UUID");
+        let db = self.connect_db().await;
+        let backend = db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => "DELETE FROM users WHERE id = $1",
+            _ => "DELETE FROM users WHERE id = ?",
+        };
+        let done = db
+            .execute_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+            .await
+            .expect("delete user");
+        assert_eq!(done.rows_affected(), 1, "delete_user({id})");
+        let _ = db.close().await;
+    }
+
+    /// `POST /api/cards/`; panics unless 201. Returns the card.
+    pub async fn create_card(&self, token: &str, body: Value) -> Value {
+        let r = self.post("/api/cards/", body.clone(), Some(token)).await;
+        assert_eq!(r.status, 201, "create card {body}: {r:?}");
+        r.body
+    }
+
+    /// A card with the given title and visibility (`"public"`/`"private"`).
+    pub async fn card(&self, token: &str, title: &str, visibility: &str) -> Value {
+        self.create_card(token, json!({"title": title, "visibility": visibility}))
+            .await
+    }
+
+    /// `POST /api/profiles/`; panics unless 201. Returns the profile.
+    pub async fn create_profile(&self, token: &str, body: Value) -> Value {
+        let r = self.post("/api/profiles/", body.clone(), Some(token)).await;
+        assert_eq!(r.status, 201, "create profile {body}: {r:?}");
+        r.body
+    }
+
+    /// A GET of an absolute URL such as a page's `next` link.
+    pub async fn get_url(&self, url: &str, token: Option<&str>) -> Resp {
+        let mut req = self.client.get(url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::read(req.send().await.expect("request sent")).await
+    }
+}
+
+/// A DRF error with the given status, `code` and `detail`.
+#[track_caller]
+pub fn assert_detail(r: &Resp, status: u16, code: &str, detail: &str) {
+    assert_eq!(r.status, status, "expected {status} {code}; got {r:?}");
+    assert_eq!(
+        r.body,
+        json!({"detail": detail, "code": code}),
+        "{status} body"
+    );
+}
+
+/// 404 `{"detail": "Not found.", "code": "not_found"}`.
+#[track_caller]
+pub fn assert_not_found(r: &Resp) {
+    assert_detail(r, 404, "not_found", rmsg::NOT_FOUND);
+}
+
+/// 403 `permission_denied`.
+#[track_caller]
+pub fn assert_forbidden(r: &Resp) {
+    assert_detail(r, 403, "permission_denied", rmsg::PERMISSION_DENIED);
+}
+
+/// A 400 whose body is exactly `expected`.
+#[track_caller]
+pub fn assert_invalid(r: &Resp, expected: Value) {
+    assert_eq!(r.status, 400, "expected 400 {expected}; got {r:?}");
+    assert_eq!(r.body, expected, "400 body");
+}
+
+/// The `id`s of a REST page's `results`.
+#[track_caller]
+pub fn result_ids(page: &Value) -> Vec<String> {
+    page["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a page has results: {page}"))
+        .iter()
+        .map(|item| item["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
+/// The `id`s of a GraphQL connection's `nodes`.
+#[track_caller]
+pub fn node_ids(connection: &Value) -> Vec<String> {
+    connection["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a connection has nodes: {connection}"))
+        .iter()
+        .map(|item| item["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
+/// The id of a REST or GraphQL object.
+#[track_caller]
+pub fn id_of(object: &Value) -> String {
+    object["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an object with an id: {object}"))
+        .to_string()
+}
+
+/// `data.<field>` of a GraphQL response that has no errors.
+#[track_caller]
+pub fn gql_data<'a>(body: &'a Value, field: &str) -> &'a Value {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+    &body["data"][field]
+}
+
+/// A GraphQL response whose first error carries `code`.
+#[track_caller]
+pub fn assert_gql_code(body: &Value, code: &str) {
+    assert_eq!(
+        TestApp::gql_code(body).as_deref(),
+        Some(code),
+        "expected {code}: {body}"
+    );
+}
+
+/// A `BAD_USER_INPUT` error whose `extensions.fields` is exactly `fields`.
+#[track_caller]
+pub fn assert_gql_fields(body: &Value, fields: Value) {
+    assert_gql_code(body, "BAD_USER_INPUT");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"], fields,
+        "extensions.fields of {body}"
+    );
+}

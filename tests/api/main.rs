@@ -4,7 +4,14 @@ mod helpers;
 
 mod auth_graphql;
 mod auth_rest;
+mod batching;
+mod cards;
+mod feed;
 mod openapi;
+mod pagination;
 mod parity;
 mod platform;
+mod profiles;
+mod resource_parity;
 mod startup;
+mod ws_client;

@@ -37,12 +37,34 @@ impl GqlWs {
         protocol: &'static str,
         token: Option<&str>,
     ) -> Result<GqlWs, Incoming> {
+        Self::connect_with(app, protocol, token, None).await
+    }
+
+    /// Like [`GqlWs::connect`], with a tiny socket receive buffer: a client
+    /// that stops reading then blocks the server's writes almost at once.
+    pub async fn connect_stalling(app: &TestApp) -> GqlWs {
+        Self::connect_with(app, MODERN, None, Some(2048))
+            .await
+            .expect("connection")
+    }
+
+    async fn connect_with(
+        app: &TestApp,
+        protocol: &'static str,
+        token: Option<&str>,
+        recv_buffer: Option<u32>,
+    ) -> Result<GqlWs, Incoming> {
         let mut req = format!("ws://{}/graphql/ws", app.addr)
             .into_client_request()
             .unwrap();
         req.headers_mut()
             .insert("sec-websocket-protocol", HeaderValue::from_static(protocol));
-        let (ws, resp) = tokio_tungstenite::connect_async(req)
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        if let Some(size) = recv_buffer {
+            socket.set_recv_buffer_size(size).expect("SO_RCVBUF");
+        }
+        let stream = socket.connect(app.addr).await.expect("connect");
+        let (ws, resp) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(stream))
             .await
             .expect("websocket upgrade");
         assert_eq!(
