@@ -36,23 +36,22 @@ async fn execute(
             format!("A batch may hold at most {MAX_BATCH} operations."),
             "QUERY_TOO_COMPLEX",
         );
-        return render(
-            BatchResponse::Single(async_graphql::Response::from_errors(vec![error])),
-            wants_graphql_json,
-        );
+        let refused = BatchResponse::Single(async_graphql::Response::from_errors(vec![error]));
+        return render(refused, wants_graphql_json, Some(StatusCode::BAD_REQUEST));
     }
     let actor = match Actor::from_headers(&state, &headers).await {
         Ok(actor) => actor,
         // A bad token fails the whole request, before any field runs.
         Err(e) => {
-            return render(BatchResponse::Single(request_error(e)), wants_graphql_json);
+            let refused = BatchResponse::Single(request_error(e));
+            return render(refused, wants_graphql_json, Some(StatusCode::UNAUTHORIZED));
         }
     };
     let req = req.data(actor).data(Loaders::new(&state));
-    render(schema.execute_batch(req).await, wants_graphql_json)
+    render(schema.execute_batch(req).await, wants_graphql_json, None)
 }
 
-/// A response with one error and no data.
+/// A response with one error, for a request refused by its token.
 fn request_error(e: AppError) -> async_graphql::Response {
     let err = e.into_graphql();
     let mut server_error = ServerError::new(err.message, None);
@@ -70,42 +69,41 @@ fn error_code(e: &ServerError) -> Option<String> {
         })
 }
 
-/// A request refused before execution: its response has no `data` at all.
+/// A request that failed to parse or validate: its response has no `data` at all.
 fn is_request_error(r: &async_graphql::Response) -> bool {
     r.data == async_graphql::Value::Null
         && r.errors
             .first()
             .and_then(error_code)
-            .is_some_and(|c| REQUEST_ERROR_CODES.contains(&c.as_str()) || c == "UNAUTHENTICATED")
+            .is_some_and(|c| REQUEST_ERROR_CODES.contains(&c.as_str()))
 }
 
-fn to_json(r: async_graphql::Response) -> serde_json::Value {
-    let request_error = is_request_error(&r);
+fn to_json(r: async_graphql::Response, refused: bool) -> serde_json::Value {
+    let no_data = refused || is_request_error(&r);
     let mut json = serde_json::to_value(&r).unwrap_or_default();
-    if request_error && let Some(map) = json.as_object_mut() {
+    if no_data && let Some(map) = json.as_object_mut() {
         map.remove("data");
     }
     json
 }
 
 /// Serialises as `application/json` (status 200), or as
-/// `application/graphql-response+json` when accepted (request errors 4xx).
-fn render(resp: BatchResponse, graphql_json: bool) -> Response {
+/// `application/graphql-response+json` when accepted (then a request refused
+/// before execution is 4xx). `refused_with` marks a request refused by the
+/// server itself (bad token, oversized batch) and its status.
+fn render(resp: BatchResponse, graphql_json: bool, refused_with: Option<StatusCode>) -> Response {
     let (status, body) = match resp {
         BatchResponse::Single(r) => {
-            let status = if graphql_json && is_request_error(&r) {
-                match r.errors.first().and_then(error_code).as_deref() {
-                    Some("UNAUTHENTICATED") => StatusCode::UNAUTHORIZED,
-                    _ => StatusCode::BAD_REQUEST,
-                }
-            } else {
-                StatusCode::OK
+            let status = match refused_with {
+                Some(status) if graphql_json => status,
+                None if graphql_json && is_request_error(&r) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::OK,
             };
-            (status, to_json(r))
+            (status, to_json(r, refused_with.is_some()))
         }
         BatchResponse::Batch(rs) => (
             StatusCode::OK,
-            serde_json::Value::Array(rs.into_iter().map(to_json).collect()),
+            serde_json::Value::Array(rs.into_iter().map(|r| to_json(r, false)).collect()),
         ),
     };
     let content_type = if graphql_json {

@@ -20,7 +20,6 @@ pub const REQUEST_ERROR_CODES: &[&str] = &[
     "QUERY_TOO_COMPLEX",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
-    "BAD_REQUEST",
 ];
 
 /// An error with a code.

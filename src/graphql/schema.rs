@@ -34,6 +34,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(super::limits::QueryLimits)
 }
 
 /// The executable schema, with the application state for resolvers.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     json::JsonBody,
-    list::{ListParams, PageBody, absolute_url, path_id},
+    list::{ListParams, PageBody, absolute_url, both, path_id},
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
@@ -137,18 +137,6 @@ async fn list(
         cards::position,
         CardBody::from,
     )))
-}
-
-/// Both results, or every field error of either.
-pub fn both<A, B>(a: Result<A>, b: Result<B>) -> Result<(A, B)> {
-    match (a, b) {
-        (Ok(a), Ok(b)) => Ok((a, b)),
-        (Err(AppError::Validation(mut x)), Err(AppError::Validation(y))) => {
-            x.extend(y);
-            Err(AppError::Validation(x))
-        }
-        (Err(e), _) | (_, Err(e)) => Err(e),
-    }
 }
 
 #[utoipa::path(post, path = "/cards", tag = "cards", security(("bearer" = [])), request_body = CardRequest,

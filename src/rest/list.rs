@@ -149,6 +149,18 @@ fn decode_cursor(c: &str) -> Option<(bool, Position)> {
     Position::decode(&c[1..]).map(|p| (forward, p))
 }
 
+/// Both results, or every field error of either.
+pub fn both<A, B>(a: Result<A>, b: Result<B>) -> Result<(A, B)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(AppError::Validation(mut x)), Err(AppError::Validation(y))) => {
+            x.extend(y);
+            Err(AppError::Validation(x))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
 /// `http://<Host><path>` for links and `Location` headers.
 pub fn absolute_url(headers: &HeaderMap, path: &str) -> String {
     let host = headers

@@ -12,9 +12,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    cards::both,
     json::JsonBody,
-    list::{ListParams, PageBody, absolute_url, path_id},
+    list::{ListParams, PageBody, absolute_url, both, path_id},
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{

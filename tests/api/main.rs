@@ -7,6 +7,7 @@ mod auth_rest;
 mod batching;
 mod cards;
 mod feed;
+mod graphql_http;
 mod openapi;
 mod pagination;
 mod parity;

@@ -1,0 +1,193 @@
+//! GraphQL over HTTP: query limits (rejected before running, no `data`),
+//! Apollo's error codes, content negotiation, GET restrictions, batching.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, unique};
+
+/// graphql-js's `getIntrospectionQuery()` (v16), as GraphiQL and Apollo send it.
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) {
+    name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+  }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}
+"#;
+
+async fn post_raw(app: &TestApp, body: Value, accept: Option<&str>) -> crate::helpers::Resp {
+    let mut req = app.client.post(app.url("/graphql")).json(&body);
+    if let Some(a) = accept {
+        req = req.header("accept", a);
+    }
+    TestApp::read(req.send().await.unwrap()).await
+}
+
+#[track_caller]
+fn assert_refused(body: &Value, code: &str) {
+    assert_eq!(TestApp::gql_code(body).as_deref(), Some(code), "{body}");
+    assert!(
+        body.get("data").is_none(),
+        "a refused request has no data: {body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_introspection_query_fits_the_limits() {
+    let app = TestApp::spawn().await;
+    let body = app.gql(INTROSPECTION, json!({}), None).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+    assert_eq!(
+        body["data"]["__schema"]["subscriptionType"]["name"],
+        "Subscription"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_deep_too_complex_too_many_aliases_or_too_long_is_refused() {
+    let app = TestApp::spawn().await;
+    // Depth 16: user → cards → nodes → owner → cards → … .
+    let mut deep = String::from("id");
+    for _ in 0..8 {
+        deep = format!("cards(first: 1) {{ nodes {{ owner {{ {deep} }} }} }}");
+    }
+    let body = app
+        .gql(&format!("{{ me {{ {deep} }} }}"), json!({}), None)
+        .await;
+    assert_refused(&body, "QUERY_TOO_COMPLEX");
+
+    // 100 cards × 100 of each owner's cards: first/last multiply.
+    let complex =
+        "{ cards(first: 100) { nodes { owner { cards(first: 100) { nodes { id title } } } } } }";
+    assert_refused(
+        &app.gql(complex, json!({}), None).await,
+        "QUERY_TOO_COMPLEX",
+    );
+    // The same shape with small pages is fine.
+    let fine = "{ cards(first: 5) { nodes { owner { cards(first: 5) { nodes { id title } } } } } }";
+    assert!(app.gql(fine, json!({}), None).await["errors"].is_null());
+
+    let aliases: Vec<String> = (0..101).map(|i| format!("a{i}: __typename")).collect();
+    let body = app
+        .gql(&format!("{{ {} }}", aliases.join(" ")), json!({}), None)
+        .await;
+    assert_refused(&body, "QUERY_TOO_COMPLEX");
+    let aliases: Vec<String> = (0..100).map(|i| format!("a{i}: __typename")).collect();
+    let body = app
+        .gql(&format!("{{ {} }}", aliases.join(" ")), json!({}), None)
+        .await;
+    assert!(body["errors"].is_null(), "100 aliases are allowed: {body}");
+
+    let long = format!("{{ __typename }} # {}", "x".repeat(100 * 1024));
+    assert_refused(&app.gql(&long, json!({}), None).await, "QUERY_TOO_COMPLEX");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_are_capped_at_ten_operations() {
+    let app = TestApp::spawn().await;
+    let op = json!({"query": "{ __typename }"});
+    let ten = post_raw(&app, Value::Array(vec![op.clone(); 10]), None).await;
+    assert_eq!(ten.status, 200);
+    assert_eq!(
+        ten.body.as_array().map(Vec::len),
+        Some(10),
+        "{:?}",
+        ten.body
+    );
+    let eleven = post_raw(&app, Value::Array(vec![op; 11]), None).await;
+    assert_refused(&eleven.body, "QUERY_TOO_COMPLEX");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_and_validation_errors_carry_apollo_codes() {
+    let app = TestApp::spawn().await;
+    assert_refused(
+        &app.gql("{ me { ", json!({}), None).await,
+        "GRAPHQL_PARSE_FAILED",
+    );
+    assert_refused(
+        &app.gql("{ noSuchField }", json!({}), None).await,
+        "GRAPHQL_VALIDATION_FAILED",
+    );
+    // An execution error keeps `data` (null here: the field is non-null).
+    let body = app
+        .gql(
+            "mutation { createCard(input: {title: \"x\"}) { id } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(TestApp::gql_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    assert!(body.get("data").is_some(), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_response_json_is_negotiated() {
+    let app = TestApp::spawn().await;
+    let accept = Some("application/graphql-response+json, application/json;q=0.9");
+    let ok = post_raw(&app, json!({"query": "{ __typename }"}), accept).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(
+        ok.header("content-type"),
+        Some("application/graphql-response+json")
+    );
+    let bad = post_raw(&app, json!({"query": "{ noSuchField }"}), accept).await;
+    assert_eq!(bad.status, 400);
+    assert_refused(&bad.body, "GRAPHQL_VALIDATION_FAILED");
+    let plain = post_raw(&app, json!({"query": "{ noSuchField }"}), None).await;
+    assert_eq!(
+        (plain.status, plain.header("content-type")),
+        (200, Some("application/json"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_runs_queries_but_not_mutations() {
+    let app = TestApp::spawn().await;
+    let name = unique("getter");
+    let q = format!(
+        "mutation {{ register(input: {{username: \"{name}\", email: \"{name}@example.com\", password1: \"correct-horse-9\", password2: \"correct-horse-9\"}}) {{ accessToken }} }}"
+    );
+    let url = format!("/graphql?query={}", urlencode(&q));
+    let r = app
+        .client
+        .get(app.url(&url))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let r = TestApp::read(r).await;
+    assert_eq!(r.status, 405, "{:?}", r.body);
+    assert!(r.header("allow").unwrap_or("").contains("POST"));
+    // Nothing was registered.
+    assert_eq!(app.login(&name, "correct-horse-9").await.status, 400);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
