@@ -74,6 +74,50 @@ pub struct Config {
     #[arg(long, global = true, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// Abuse limits on the auth routes: `on` or `off` (for test rigs).
+    #[arg(long, global = true, env = "RATE_LIMITS", default_value = "on", value_parser = parse_switch)]
+    pub rate_limits: bool,
+
+    /// Proxies whose `X-Forwarded-For` is believed (comma-separated IPs).
+    #[arg(long, global = true, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Login attempts per client IP per minute.
+    #[arg(
+        long,
+        global = true,
+        env = "LOGIN_ATTEMPTS_PER_IP",
+        default_value_t = 30
+    )]
+    pub login_attempts_per_ip: u32,
+
+    /// Failed logins per account per 15 minutes.
+    #[arg(
+        long,
+        global = true,
+        env = "LOGIN_FAILURES_PER_ACCOUNT",
+        default_value_t = 10
+    )]
+    pub login_failures_per_account: u32,
+
+    /// Registrations, token refreshes and password changes per client IP per minute (each).
+    #[arg(
+        long,
+        global = true,
+        env = "AUTH_REQUESTS_PER_IP",
+        default_value_t = 30
+    )]
+    pub auth_requests_per_ip: u32,
+
+    /// Most open WebSocket connections per instance.
+    #[arg(
+        long,
+        global = true,
+        env = "WS_MAX_CONNECTIONS",
+        default_value_t = 20_000
+    )]
+    pub ws_max_connections: usize,
+
     /// Threads that compute argon2 password hashes (0: one per core).
     #[arg(long, global = true, env = "HASH_THREADS", default_value_t = 0)]
     pub hash_threads: usize,
@@ -96,6 +140,12 @@ impl Config {
             migrate_on_start: true,
             db_max_connections: 16,
             hash_threads: 0,
+            rate_limits: true,
+            trusted_proxies: Vec::new(),
+            login_attempts_per_ip: 30,
+            login_failures_per_account: 10,
+            auth_requests_per_ip: 30,
+            ws_max_connections: 20_000,
         }
     }
 
@@ -116,5 +166,14 @@ impl Config {
 
     pub fn refresh_ttl(&self) -> Duration {
         Duration::from_secs(self.refresh_token_ttl)
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `1`/`0`).
+fn parse_switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        other => Err(format!("expected on or off, got {other:?}")),
     }
 }

@@ -2,6 +2,7 @@
 //! REST compatibility layer; both doors call the same domain operations.
 
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -11,6 +12,7 @@ pub mod graphql;
 pub mod rest;
 pub mod secret;
 pub mod state;
+pub mod throttle;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -108,6 +110,8 @@ pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
         Box::pin(async move { domain::cards::load_view(&db, id).await.ok().flatten() })
     }));
     Ok(AppState {
+        throttle: Arc::new(throttle::Throttle::new(&config)),
+        ws_slots: Arc::new(tokio::sync::Semaphore::new(config.ws_max_connections)),
         bus,
         db,
         tokens: Arc::new(tokens),

@@ -8,6 +8,7 @@ use crate::{
     auth::{password::Passwords, tokens::TokenKeys},
     config::Config,
     events::EventBus,
+    throttle::Throttle,
 };
 
 #[derive(Clone)]
@@ -18,6 +19,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The live feed.
     pub bus: EventBus,
+    /// Abuse limits.
+    pub throttle: Arc<Throttle>,
+    /// Open WebSocket connections (bounded by `WS_MAX_CONNECTIONS`).
+    pub ws_slots: Arc<tokio::sync::Semaphore>,
     /// SQL statements run since start (tests prove batching with it).
     pub sql_statements: Arc<AtomicU64>,
 }

@@ -15,6 +15,9 @@ use crate::error::{AppError, Result};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// How long a hashing job may wait for room in the queue.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Handle to the hashing pool; cheap to clone.
 #[derive(Clone)]
 pub struct Passwords {
@@ -65,10 +68,17 @@ impl Passwords {
         let job: Job = Box::new(move || {
             let _ = tx.send(work());
         });
+        // A full queue for this long means a login storm: refuse rather than
+        // pile up waiting work.
         self.queue
-            .send(job)
+            .send_timeout(job, QUEUE_WAIT)
             .await
-            .map_err(|_| AppError::internal("password hashing pool stopped"))?;
+            .map_err(|e| match e {
+                mpsc::error::SendTimeoutError::Timeout(_) => AppError::Throttled(1),
+                mpsc::error::SendTimeoutError::Closed(_) => {
+                    AppError::internal("password hashing pool stopped")
+                }
+            })?;
         rx.await
             .map_err(|_| AppError::internal("password hashing job dropped"))
     }

@@ -18,9 +18,11 @@ use crate::{
         Actor, AuthUser,
         tokens::{new_refresh_token, parse_refresh_token, refresh_matches},
     },
+    client::ClientIp,
     error::{AppError, NON_FIELD_ERRORS, Result, Validator},
     events::Revocation,
     state::AppState,
+    throttle::Bucket,
 };
 
 pub const LOGIN_FAILED: &str = "Unable to log in with provided credentials.";
@@ -68,7 +70,8 @@ pub struct ChangePasswordInput {
 }
 
 /// Creates an account and signs it in.
-pub async fn register(ctx: &AppState, input: RegisterInput) -> Result<SignedIn> {
+pub async fn register(ctx: &AppState, client: ClientIp, input: RegisterInput) -> Result<SignedIn> {
+    ctx.throttle.hit_ip(Bucket::RegisterIp, client.0)?;
     let mut v = Validator::new();
     let username = v.check("username", Username::parse(input.username.as_deref()));
     let email = v.check("email", Email::parse(input.email.as_deref()));
@@ -171,7 +174,9 @@ pub async fn create_admin(
 
 /// Signs in by username or email. Failures look the same whether or not the
 /// user exists, in message and in time.
-pub async fn login(ctx: &AppState, input: LoginInput) -> Result<SignedIn> {
+pub async fn login(ctx: &AppState, client: ClientIp, input: LoginInput) -> Result<SignedIn> {
+    // Every attempt counts toward the client's limit.
+    ctx.throttle.hit_ip(Bucket::LoginIp, client.0)?;
     let mut v = Validator::new();
     let password = v.check("password", text::non_empty(input.password.as_deref()));
     let username = input
@@ -210,13 +215,24 @@ pub async fn login(ctx: &AppState, input: LoginInput) -> Result<SignedIn> {
         }
         (None, None) => None,
     };
+    // Failures are counted per account: the user when there is one, else the
+    // name tried (so an unknown name behaves like a known one).
+    let account = match (&found, username, email) {
+        (Some(u), _, _) => u.id.to_string(),
+        (None, Some(u), _) => format!("username:{}", u.to_ascii_lowercase()),
+        (None, None, Some(e)) => format!("email:{}", e.to_lowercase()),
+        (None, None, None) => String::new(),
+    };
+    ctx.throttle.check_account(&account)?;
     let valid = ctx
         .passwords
         .verify(password, found.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
     let (true, Some(user)) = (valid, found) else {
+        ctx.throttle.record_failure(&account);
         return Err(AppError::field(NON_FIELD_ERRORS, LOGIN_FAILED));
     };
+    ctx.throttle.clear_failures(&account);
 
     let at = now();
     let txn = ctx.db.begin().await?;
@@ -341,7 +357,8 @@ async fn session_of_refresh(
 }
 
 /// Exchanges a refresh token for a new pair; the presented one is used up.
-pub async fn refresh(ctx: &AppState, token: Option<&str>) -> Result<SignedIn> {
+pub async fn refresh(ctx: &AppState, client: ClientIp, token: Option<&str>) -> Result<SignedIn> {
+    ctx.throttle.hit_ip(Bucket::RefreshIp, client.0)?;
     let token = text::present(token).map_err(|m| field_errors("refresh", m))?;
     let (row, session) = session_of_refresh(ctx, token).await?;
     let user = user::Entity::find_by_id(session.user_id)
@@ -466,9 +483,11 @@ pub async fn logout(
 /// Changes the caller's password; the calling session stays, all others end.
 pub async fn change_password(
     ctx: &AppState,
+    client: ClientIp,
     auth: &AuthUser,
     input: ChangePasswordInput,
 ) -> Result<()> {
+    ctx.throttle.hit_ip(Bucket::PasswordChangeIp, client.0)?;
     let mut v = Validator::new();
     let old = v.check(
         "old_password",

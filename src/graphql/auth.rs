@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 
-use super::{actor, state, users::User};
+use super::{actor, client, state, users::User};
 use crate::{
     domain::{
         Timestamp,
@@ -82,7 +82,7 @@ impl AuthMutation {
             password1: Some(input.password1),
             password2: Some(input.password2),
         };
-        auth::register(state(ctx), input)
+        auth::register(state(ctx), client(ctx), input)
             .await
             .map(Into::into)
             .gql()
@@ -95,13 +95,16 @@ impl AuthMutation {
             email: input.email,
             password: Some(input.password),
         };
-        auth::login(state(ctx), input).await.map(Into::into).gql()
+        auth::login(state(ctx), client(ctx), input)
+            .await
+            .map(Into::into)
+            .gql()
     }
 
     /// Exchanges a refresh token for a new pair. Reusing a spent refresh token
     /// ends its session.
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
-        auth::refresh(state(ctx), Some(&refresh_token))
+        auth::refresh(state(ctx), client(ctx), Some(&refresh_token))
             .await
             .map(Into::into)
             .gql()
@@ -132,7 +135,9 @@ impl AuthMutation {
             new_password1: Some(input.new_password1),
             new_password2: Some(input.new_password2),
         };
-        auth::change_password(state(ctx), me, input).await.gql()?;
+        auth::change_password(state(ctx), client(ctx), me, input)
+            .await
+            .gql()?;
         auth::reissue(state(ctx), me).await.map(Into::into).gql()
     }
 

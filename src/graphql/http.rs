@@ -15,13 +15,14 @@ use super::{
     limits::{MAX_BATCH, REQUEST_ERROR_CODES, coded},
     loaders::Loaders,
 };
-use crate::{auth::Actor, error::AppError, state::AppState};
+use crate::{auth::Actor, client::ClientIp, error::AppError, state::AppState};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 async fn execute(
     state: AppState,
     schema: AppSchema,
+    client: ClientIp,
     headers: HeaderMap,
     req: BatchRequest,
 ) -> Response {
@@ -47,7 +48,7 @@ async fn execute(
             return render(refused, wants_graphql_json, Some(StatusCode::UNAUTHORIZED));
         }
     };
-    let req = req.data(actor).data(Loaders::new(&state));
+    let req = req.data(actor).data(client).data(Loaders::new(&state));
     render(schema.execute_batch(req).await, wants_graphql_json, None)
 }
 
@@ -120,16 +121,18 @@ fn render(resp: BatchResponse, graphql_json: bool, refused_with: Option<StatusCo
 
 async fn graphql_post(
     State(state): State<AppState>,
+    client: ClientIp,
     Extension(schema): Extension<AppSchema>,
     headers: HeaderMap,
     req: GraphQLBatchRequest,
 ) -> Response {
-    execute(state, schema, headers, req.into_inner()).await
+    execute(state, schema, client, headers, req.into_inner()).await
 }
 
 /// GET: a browser without a query gets GraphiQL; anything else is a query.
 async fn graphql_get(
     State(state): State<AppState>,
+    client: ClientIp,
     Extension(schema): Extension<AppSchema>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -159,7 +162,7 @@ async fn graphql_get(
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 return r;
             }
-            execute(state, schema, headers, batch).await
+            execute(state, schema, client, headers, batch).await
         }
         Err(rejection) => rejection.into_response(),
     }

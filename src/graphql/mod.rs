@@ -23,6 +23,15 @@ pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
 }
 
+/// The client's address, as resolved by the HTTP or WebSocket handler.
+pub(crate) fn client(ctx: &Context<'_>) -> crate::client::ClientIp {
+    ctx.data_opt::<crate::client::ClientIp>()
+        .copied()
+        .unwrap_or(crate::client::ClientIp(
+            std::net::Ipv4Addr::UNSPECIFIED.into(),
+        ))
+}
+
 /// The caller, as resolved by the HTTP handler (anonymous when absent).
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
     static ANONYMOUS: Actor = Actor(None);

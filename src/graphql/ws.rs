@@ -23,7 +23,7 @@ use axum::{
         ws::{CloseFrame, Message, WebSocket},
     },
     http::HeaderMap,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Notify;
@@ -31,6 +31,7 @@ use tokio::sync::Notify;
 use super::{AppSchema, loaders::Loaders};
 use crate::{
     auth::{Actor, actor::bearer_token},
+    client::ClientIp,
     domain::auth::authenticate_access,
     error::AppError,
     state::AppState,
@@ -85,6 +86,7 @@ async fn connection_actor(
 
 pub async fn graphql_ws(
     State(state): State<AppState>,
+    client: ClientIp,
     Extension(schema): Extension<AppSchema>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -104,9 +106,16 @@ pub async fn graphql_ws(
     } else {
         WebSocketProtocols::GraphQLWS
     };
+    let Ok(slot) = state.ws_slots.clone().try_acquire_owned() else {
+        tracing::warn!("WebSocket connection refused: WS_MAX_CONNECTIONS reached");
+        return AppError::Unavailable.into_response();
+    };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(socket, state, schema, protocol, headers))
+        .on_upgrade(move |socket| async move {
+            serve(socket, state, schema, protocol, headers, client).await;
+            drop(slot);
+        })
 }
 
 async fn serve(
@@ -115,6 +124,7 @@ async fn serve(
     schema: AppSchema,
     protocol: WebSocketProtocols,
     headers: HeaderMap,
+    client: ClientIp,
 ) {
     let (mut sink, stream) = socket.split();
     let input = stream
@@ -137,6 +147,7 @@ async fn serve(
                     let mut data = Data::default();
                     data.insert(actor);
                     data.insert(Loaders::uncached(&state));
+                    data.insert(client);
                     data.insert(init_conn);
                     Ok(data)
                 }

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     auth::{Actor, CurrentUser},
+    client::ClientIp,
     domain::{
         Timestamp,
         auth::{self, ChangePasswordInput, LoginInput, RegisterInput, SignedIn},
@@ -80,6 +81,7 @@ struct RegisterBody {
     responses((status = 201, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn register(
     State(ctx): State<AppState>,
+    client: ClientIp,
     JsonBody(b): JsonBody<RegisterBody>,
 ) -> Result<(StatusCode, Json<TokensBody>)> {
     let input = RegisterInput {
@@ -88,7 +90,7 @@ async fn register(
         password1: b.password1,
         password2: b.password2,
     };
-    let signed_in = auth::register(&ctx, input).await?;
+    let signed_in = auth::register(&ctx, client, input).await?;
     Ok((StatusCode::CREATED, Json(TokensBody::new(signed_in, true))))
 }
 
@@ -103,6 +105,7 @@ struct LoginBody {
     responses((status = 200, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn login(
     State(ctx): State<AppState>,
+    client: ClientIp,
     JsonBody(b): JsonBody<LoginBody>,
 ) -> Result<Json<TokensBody>> {
     let input = LoginInput {
@@ -110,7 +113,10 @@ async fn login(
         email: b.email,
         password: b.password,
     };
-    Ok(Json(TokensBody::new(auth::login(&ctx, input).await?, true)))
+    Ok(Json(TokensBody::new(
+        auth::login(&ctx, client, input).await?,
+        true,
+    )))
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -190,6 +196,7 @@ struct PasswordChangeBody {
     request_body = PasswordChangeBody, responses((status = 200, body = DetailBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn change_password(
     State(ctx): State<AppState>,
+    client: ClientIp,
     CurrentUser(me): CurrentUser,
     JsonBody(b): JsonBody<PasswordChangeBody>,
 ) -> Result<Json<DetailBody>> {
@@ -198,7 +205,7 @@ async fn change_password(
         new_password1: b.new_password1,
         new_password2: b.new_password2,
     };
-    auth::change_password(&ctx, &me, input).await?;
+    auth::change_password(&ctx, client, &me, input).await?;
     Ok(Json(DetailBody {
         detail: "New password has been saved.",
     }))
@@ -213,10 +220,11 @@ struct RefreshBody {
     responses((status = 200, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn refresh(
     State(ctx): State<AppState>,
+    client: ClientIp,
     JsonBody(b): JsonBody<RefreshBody>,
 ) -> Result<Json<TokensBody>> {
     Ok(Json(TokensBody::new(
-        auth::refresh(&ctx, b.refresh.as_deref()).await?,
+        auth::refresh(&ctx, client, b.refresh.as_deref()).await?,
         false,
     )))
 }

@@ -130,6 +130,8 @@ impl TestApp {
         let mut config = Config::new(Some(db.url.clone()), db._dir.path().join("data"));
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.jwt_secret = Some("test-secret-test-secret-test-secret!".into());
+        // Tests register many users from one address; the abuse tests turn it on.
+        config.rate_limits = false;
         tweak(&mut config);
         Self::start(config, db).await
     }
@@ -141,6 +143,7 @@ impl TestApp {
         let mut config = Config::new(Some(db.url.clone()), db._dir.path().join("data"));
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.jwt_secret = Some("test-secret-test-secret-test-secret!".into());
+        config.rate_limits = false;
         let starts = (0..n).map(|_| Self::start(config.clone(), db.clone()));
         futures_util::future::join_all(starts).await
     }

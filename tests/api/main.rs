@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod abuse;
 mod auth_graphql;
 mod auth_rest;
 mod batching;
