@@ -19,6 +19,11 @@ use crate::{auth::Actor, client::ClientIp, error::AppError, state::AppState};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
+/// The playground page loads GraphiQL from its CDN and talks to this origin only.
+const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
+     font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'";
+
 async fn execute(
     state: AppState,
     schema: AppSchema,
@@ -143,14 +148,16 @@ async fn graphql_get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && query.as_deref().is_none_or(|q| !q.contains("query=")) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .title("Spider Web GraphiQL")
-                .finish(),
+        let page = GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Spider Web GraphiQL")
+            .finish();
+        return (
+            [(header::CONTENT_SECURITY_POLICY, GRAPHIQL_CSP)],
+            Html(page),
         )
-        .into_response();
+            .into_response();
     }
     match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
         Ok(batch) => {

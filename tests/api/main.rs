@@ -9,6 +9,7 @@ mod batching;
 mod cards;
 mod feed;
 mod graphql_http;
+mod hardening;
 mod openapi;
 mod pagination;
 mod parity;
