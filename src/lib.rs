@@ -18,14 +18,17 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Json, Router,
+    body::Body,
+    extract::ConnectInfo,
     extract::{Request, State},
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::json;
 use tokio::net::TcpListener;
-use tower::{Layer, ServiceBuilder};
+use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
@@ -85,11 +88,51 @@ impl Application {
         // Trailing slashes are trimmed before routing: every route answers with
         // and without one, without a redirect.
         let app = NormalizePathLayer::trim_trailing_slash().layer(self.router);
-        let service =
-            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
+        let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        http.http1()
+            .timer(TokioTimer::new())
+            // Slow clients: the headers must arrive within 10 s, and fit in 64 KiB.
+            .header_read_timeout(Duration::from_secs(10))
+            .max_buf_size(64 * 1024);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off briefly.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let app = app.clone();
+            let service = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    app.clone().oneshot(req.map(Body::new))
+                },
+            );
+            let conn = http.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let conn = graceful.watch(conn.into_owned());
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+        }
+        // Live feeds (SSE streams, WebSockets) end with a close frame; then
+        // in-flight requests get up to 30 s to finish.
+        let _ = self.state.shutdown.send(true);
+        if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
             .await
+            .is_err()
+        {
+            tracing::warn!("some connections were still open after 30 s; closing them");
+        }
+        Ok(())
     }
 }
 
@@ -113,6 +156,7 @@ pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
     Ok(AppState {
         throttle: Arc::new(throttle::Throttle::new(&config)),
         ws_slots: Arc::new(tokio::sync::Semaphore::new(config.ws_max_connections)),
+        shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         bus,
         db,
         tokens: Arc::new(tokens),

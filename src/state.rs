@@ -21,6 +21,8 @@ pub struct AppState {
     pub bus: EventBus,
     /// Abuse limits.
     pub throttle: Arc<Throttle>,
+    /// Set to `true` when the server begins to shut down: live feeds end.
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Open WebSocket connections (bounded by `WS_MAX_CONNECTIONS`).
     pub ws_slots: Arc<tokio::sync::Semaphore>,
     /// SQL statements run since start (tests prove batching with it).

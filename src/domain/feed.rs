@@ -67,6 +67,7 @@ struct Subscription {
     rx: tokio::sync::broadcast::Receiver<Arc<BusEvent>>,
     /// When the subscriber's access token expires.
     deadline: Option<tokio::time::Instant>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
     done: bool,
 }
 
@@ -77,12 +78,30 @@ impl Subscription {
             return None;
         }
         loop {
-            let received = match self.deadline {
-                Some(deadline) => tokio::select! {
-                    r = self.rx.recv() => r,
-                    () = tokio::time::sleep_until(deadline) => return self.end(AppError::TokenNotValid),
-                },
-                None => self.rx.recv().await,
+            enum Woke {
+                Received(std::result::Result<Arc<BusEvent>, RecvError>),
+                Expired,
+                ShuttingDown,
+            }
+            let deadline = self.deadline;
+            let shutdown = &mut self.shutdown;
+            let woke = tokio::select! {
+                r = self.rx.recv() => Woke::Received(r),
+                () = async {
+                    match deadline {
+                        Some(d) => tokio::time::sleep_until(d).await,
+                        None => std::future::pending().await,
+                    }
+                } => Woke::Expired,
+                () = async {
+                    let _ = shutdown.wait_for(|stopping| *stopping).await;
+                } => Woke::ShuttingDown,
+            };
+            let received = match woke {
+                Woke::Received(r) => r,
+                Woke::Expired => return self.end(AppError::TokenNotValid),
+                // The server is shutting down: the feed simply ends.
+                Woke::ShuttingDown => return None,
             };
             let event = match received {
                 Ok(event) => event,
@@ -150,6 +169,7 @@ pub fn subscribe(
     });
     let sub = Subscription {
         rx: ctx.bus.subscribe(),
+        shutdown: ctx.shutdown.subscribe(),
         ctx: ctx.clone(),
         actor,
         filter,

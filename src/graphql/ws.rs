@@ -137,6 +137,7 @@ async fn serve(
             })
         });
     let connection = WsConnection::default();
+    let mut shutdown = state.shutdown.subscribe();
     let auth_failed = Arc::new(AtomicBool::new(false));
     let init_conn = connection.clone();
     let init_failed = auth_failed.clone();
@@ -182,6 +183,12 @@ async fn serve(
                     break;
                 }
             },
+            () = async {
+                let _ = shutdown.wait_for(|stopping| *stopping).await;
+            } => {
+                let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close(1001, "Server shutting down"))).await;
+                break;
+            }
             code = connection.closed() => {
                 let reason = if code == 4401 { "Unauthorized" } else { "Too slow; reconnect" };
                 let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(close(code, reason))).await;

@@ -83,6 +83,7 @@ pub struct TestApp {
     pub config: Config,
     db: Arc<TestDatabase>,
     server: JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     statements: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -159,8 +160,13 @@ impl TestApp {
             .expect("application builds");
         let addr = app.local_addr();
         let statements = app.state().sql_statements.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            let _ = app.run(std::future::pending()).await;
+            let _ = app
+                .run(async move {
+                    let _ = stopped.await;
+                })
+                .await;
         });
         TestApp {
             addr,
@@ -171,8 +177,21 @@ impl TestApp {
             config,
             db,
             server,
+            stop: Some(stop),
             statements,
         }
+    }
+
+    /// Begins a graceful shutdown (as SIGTERM does) and returns a handle that
+    /// finishes when the server has stopped.
+    pub fn begin_shutdown(&mut self) -> JoinHandle<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
+        tokio::spawn(async move {
+            let _ = server.await;
+        })
     }
 
     /// SQL statements this instance has run so far.

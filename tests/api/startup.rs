@@ -98,3 +98,93 @@ async fn serve_with_no_configuration_then_sigterm() {
         .expect("wait");
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
 }
+
+/// A graceful shutdown lets in-flight requests finish, closes WebSockets with
+/// a close frame (1001) and ends SSE streams, then stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_requests_and_closes_feeds() {
+    use crate::ws_client::{CARD_EVENTS, GqlWs, Incoming, MODERN};
+    use futures_util::StreamExt;
+
+    let mut app = TestApp::spawn().await;
+    let mut ws = GqlWs::connect(&app, MODERN, None).await.unwrap();
+    ws.subscribe("1", CARD_EVENTS, serde_json::json!({})).await;
+    let sse = app
+        .client
+        .get(app.url("/api/cards/stream/"))
+        .send()
+        .await
+        .unwrap();
+    let mut sse = sse.bytes_stream();
+
+    // Eight registrations are in flight: each needs an argon2 hash, and the
+    // hashing pool works through them a few at a time.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let in_flight: Vec<_> = (0..8)
+        .map(|i| {
+            let client = client.clone();
+            let url = app.url("/api/auth/register/");
+            let name = unique(&format!("inflight{i}"));
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&serde_json::json!({"username": name, "email": format!("{name}@example.com"),
+                                              "password1": PASSWORD, "password2": PASSWORD}))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    let stopped = app.begin_shutdown();
+
+    for request in in_flight {
+        assert_eq!(request.await.unwrap().expect("answered"), 201);
+    }
+    // The subscription completes, then the socket closes with 1001 (going away).
+    loop {
+        match ws.next(Duration::from_secs(10)).await {
+            Incoming::Json(m) if m["type"] == "complete" => continue,
+            Incoming::Closed(code) => {
+                assert_eq!(code, Some(1001));
+                break;
+            }
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+    // The SSE stream ends (after its opening comment).
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(_)) = sse.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the SSE stream ended");
+    tokio::time::timeout(Duration::from_secs(10), stopped)
+        .await
+        .expect("the server stopped")
+        .unwrap();
+}
+
+/// Headers must arrive within 10 s: a client that never finishes them is cut off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server closed the connection");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(15),
+        "{waited:?}"
+    );
+}
