@@ -236,13 +236,39 @@ impl IntoResponse for AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        match &err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-                tracing::warn!(error = ?err, "database unavailable");
-                AppError::Unavailable
-            }
-            _ => AppError::internal(err),
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            AppError::Unavailable
+        } else {
+            AppError::internal(err)
         }
+    }
+}
+
+/// Does this error mean the database cannot be reached (rather than a bug)?
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => match &**e {
+            Sqlx::Io(_)
+            | Sqlx::Tls(_)
+            | Sqlx::PoolTimedOut
+            | Sqlx::PoolClosed
+            | Sqlx::WorkerCrashed
+            | Sqlx::Protocol(_) => true,
+            // PostgreSQL shutting down or restarting (class 57P: operator intervention),
+            // or not accepting connections yet (57P03, 08xxx connection exceptions).
+            Sqlx::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+            _ => false,
+        },
+        _ => matches!(err, DbErr::Conn(_)),
     }
 }
 
