@@ -1,6 +1,9 @@
 //! Schema assembly in one place: roots, limits, shared data.
 
-use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{
+    MergedObject, MergedSubscription, Schema, SchemaBuilder,
+    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+};
 
 use super::{
     auth::AuthMutation,
@@ -35,6 +38,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .extension(super::limits::QueryLimits)
+    // Apollo automatic persisted queries: once the server has seen a query, a
+    // client may send only its SHA-256.
+    .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
 }
 
 /// The executable schema, with the application state for resolvers.

@@ -191,3 +191,30 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Apollo's automatic persisted queries, including the first miss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_persisted_queries() {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn().await;
+    let query = "{ cards(first: 1) { totalCount } }";
+    let hash: String = Sha256::digest(query.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let ext = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+    let miss = post_raw(&app, json!({"extensions": ext}), None).await;
+    assert_eq!(
+        miss.body["errors"][0]["message"], "PersistedQueryNotFound",
+        "{:?}",
+        miss.body
+    );
+    let register = post_raw(&app, json!({"query": query, "extensions": ext}), None).await;
+    assert_eq!(
+        register.body["data"]["cards"]["totalCount"], 0,
+        "{:?}",
+        register.body
+    );
+    let hit = post_raw(&app, json!({"extensions": ext}), None).await;
+    assert_eq!(hit.body["data"]["cards"]["totalCount"], 0, "{:?}", hit.body);
+}
