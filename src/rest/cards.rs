@@ -3,8 +3,8 @@
 use axum::{
     Json,
     extract::{Path, RawQuery, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     json::JsonBody,
-    list::{ListParams, PageBody, absolute_url, both, path_id},
+    list::{ListParams, PageBody, both, created, path_id},
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
@@ -148,13 +148,8 @@ async fn create(
     JsonBody(b): JsonBody<CardRequest>,
 ) -> Result<Response> {
     let card = cards::create(&ctx, &actor, b.into()).await?;
-    let location = absolute_url(&headers, &format!("/api/cards/{}/", card.id));
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(CardBody::from(card)),
-    )
-        .into_response())
+    let path = format!("/api/cards/{}/", card.id);
+    Ok(created(&headers, &path, CardBody::from(card)))
 }
 
 #[utoipa::path(get, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)),

@@ -170,6 +170,17 @@ pub fn absolute_url(headers: &HeaderMap, path: &str) -> String {
     format!("http://{host}{path}")
 }
 
+/// 201 Created with the new resource's absolute `Location`.
+pub fn created<T: Serialize>(headers: &HeaderMap, path: &str, body: T) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::CREATED,
+        [(header::LOCATION, absolute_url(headers, path))],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
 /// A path id: anything that is not a UUID names nothing (404).
 pub fn path_id(raw: &str) -> Result<uuid::Uuid> {
     uuid::Uuid::try_parse(raw).map_err(|_| AppError::NotFound)

@@ -3,8 +3,8 @@
 use axum::{
     Json,
     extract::{Path, RawQuery, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     json::JsonBody,
-    list::{ListParams, PageBody, absolute_url, both, path_id},
+    list::{ListParams, PageBody, both, created, path_id},
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
@@ -128,13 +128,8 @@ async fn create(
     JsonBody(b): JsonBody<ProfileRequest>,
 ) -> Result<Response> {
     let p = profiles::create(&ctx, &actor, b.into()).await?;
-    let location = absolute_url(&headers, &format!("/api/profiles/{}/", p.id));
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(ProfileBody::from(p)),
-    )
-        .into_response())
+    let path = format!("/api/profiles/{}/", p.id);
+    Ok(created(&headers, &path, ProfileBody::from(p)))
 }
 
 #[utoipa::path(get, path = "/profiles/{id}", tag = "profiles", params(("id" = Uuid, Path)),
