@@ -92,6 +92,16 @@ pub struct CardFilter {
     pub search: Option<String>,
 }
 
+/// The `owner` filter of a list or feed: a user id, or none when empty.
+pub fn parse_owner_filter(raw: Option<&str>) -> Result<Option<Uuid>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(raw) => Uuid::try_parse(raw)
+            .map(Some)
+            .map_err(|_| AppError::field("owner", "Enter a valid UUID.")),
+    }
+}
+
 /// May `actor` read `card`? Private cards: the owner and staff only.
 pub fn can_read(card: &card::Model, actor: &Actor) -> bool {
     card.visibility == Visibility::Public.as_str()

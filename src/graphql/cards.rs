@@ -74,13 +74,7 @@ pub struct CardFilterGql {
 
 impl CardFilterGql {
     pub fn into_domain(self) -> Result<CardFilter> {
-        let owner = match self.owner {
-            None => None,
-            Some(id) => Some(
-                uuid::Uuid::try_parse(&id)
-                    .map_err(|_| AppError::field("owner", "Enter a valid UUID.").into_graphql())?,
-            ),
-        };
+        let owner = cards::parse_owner_filter(self.owner.as_ref().map(|id| id.as_str())).gql()?;
         Ok(CardFilter {
             owner,
             visibility: self.visibility.map(Into::into),

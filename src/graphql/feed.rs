@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     domain::feed::{self, FeedFilter, FeedItem},
-    error::AppError,
+    error::{AppError, GqlResult},
     events::ChangeKind,
 };
 
@@ -75,13 +75,9 @@ impl FeedSubscription {
         filter: Option<CardEventFilterGql>,
     ) -> Result<impl Stream<Item = Result<CardEvent>> + use<>> {
         let filter = filter.unwrap_or_default();
-        let owner = match filter.owner {
-            None => None,
-            Some(id) => Some(
-                uuid::Uuid::try_parse(&id)
-                    .map_err(|_| AppError::field("owner", "Enter a valid UUID.").into_graphql())?,
-            ),
-        };
+        let owner =
+            crate::domain::cards::parse_owner_filter(filter.owner.as_ref().map(|id| id.as_str()))
+                .gql()?;
         let filter = FeedFilter {
             owner,
             visibility: filter.visibility.map(Into::into),

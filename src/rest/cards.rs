@@ -74,16 +74,12 @@ impl From<CardRequest> for CardInput {
 /// The card filters of a list's query string.
 pub fn card_filter(params: &ListParams) -> Result<CardFilter> {
     let mut errors = FieldErrors::new();
-    let owner = match params.get("owner").map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => match Uuid::try_parse(raw) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                errors.insert("owner".into(), vec!["Enter a valid UUID.".into()]);
-                None
-            }
-        },
-    };
+    let owner = cards::parse_owner_filter(params.get("owner")).unwrap_or_else(|e| {
+        if let AppError::Validation(map) = e {
+            errors.extend(map);
+        }
+        None
+    });
     let visibility = match params
         .get("visibility")
         .map(str::trim)
