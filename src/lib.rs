@@ -63,7 +63,7 @@ impl Application {
         if state.config.migrate_on_start {
             db::migrate(&state.db, &state.config).await?;
         }
-        let listener = TcpListener::bind(state.config.bind).await?;
+        let listener = listen(state.config.bind)?;
         let router = router(state.clone());
         Ok(Self {
             listener,
@@ -134,6 +134,19 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// Binds with a deep accept queue: a mass reconnect (thousands of subscribers
+/// after a restart) would overflow the default of 128 and stall on SYN retries.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// The shared state: database pool, token keys, hashing pool.

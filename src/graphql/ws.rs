@@ -112,6 +112,10 @@ pub async fn graphql_ws(
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // Subscribers mostly listen: tungstenite keeps (and zero-fills) the whole
+        // read buffer per connection, so the 128 KiB default would cost ~1.4 GiB
+        // and a third of the CPU at 10,000 subscribers (bench/README.md).
+        .read_buffer_size(4 * 1024)
         .on_upgrade(move |socket| async move {
             serve(socket, state, schema, protocol, headers, client).await;
             drop(slot);
