@@ -84,8 +84,18 @@ fn is_request_error(r: &async_graphql::Response) -> bool {
             .is_some_and(|c| REQUEST_ERROR_CODES.contains(&c.as_str()))
 }
 
-fn to_json(r: async_graphql::Response, refused: bool) -> serde_json::Value {
-    let no_data = refused || is_request_error(&r);
+fn to_json(mut r: async_graphql::Response, refused: bool) -> serde_json::Value {
+    // Apollo Server's code for an automatic persisted query it does not know.
+    for e in &mut r.errors {
+        if e.message == "PersistedQueryNotFound" && error_code(e).is_none() {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "PERSISTED_QUERY_NOT_FOUND");
+        }
+    }
+    let no_data = refused
+        || is_request_error(&r)
+        || r.errors.first().and_then(error_code).as_deref() == Some("PERSISTED_QUERY_NOT_FOUND");
     let mut json = serde_json::to_value(&r).unwrap_or_default();
     if no_data && let Some(map) = json.as_object_mut() {
         map.remove("data");
@@ -124,14 +134,26 @@ fn render(resp: BatchResponse, graphql_json: bool, refused_with: Option<StatusCo
     response
 }
 
+/// POST: JSON bodies only (a "simple" cross-origin form or text POST is
+/// refused with 415, as the REST layer does).
 async fn graphql_post(
     State(state): State<AppState>,
     client: ClientIp,
     Extension(schema): Extension<AppSchema>,
     headers: HeaderMap,
-    req: GraphQLBatchRequest,
+    req: axum::extract::Request,
 ) -> Response {
-    execute(state, schema, client, headers, req.into_inner()).await
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !crate::rest::json::is_json(content_type) {
+        return AppError::UnsupportedMediaType(content_type.to_string()).into_response();
+    }
+    match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
+        Ok(batch) => execute(state, schema, client, headers, batch.into_inner()).await,
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// GET: a browser without a query gets GraphiQL; anything else is a query.

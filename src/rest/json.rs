@@ -40,7 +40,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-fn is_json(content_type: &str) -> bool {
+/// `application/json` or `application/*+json`, any parameters.
+pub fn is_json(content_type: &str) -> bool {
     let mime = content_type
         .split(';')
         .next()

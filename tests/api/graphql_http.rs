@@ -218,3 +218,31 @@ async fn automatic_persisted_queries() {
     let hit = post_raw(&app, json!({"extensions": ext}), None).await;
     assert_eq!(hit.body["data"]["cards"]["totalCount"], 0, "{:?}", hit.body);
 }
+
+/// Only JSON is accepted on POST: a "simple" cross-origin text or form POST is 415.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_needs_a_json_content_type() {
+    let app = TestApp::spawn().await;
+    let body = r#"{"query": "{ __typename }"}"#;
+    for ct in [
+        Some("text/plain;charset=UTF-8"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let r = app
+            .raw(reqwest::Method::POST, "/graphql", ct, body, None)
+            .await;
+        assert_eq!(r.status, 415, "{ct:?}: {:?}", r.body);
+        assert_eq!(r.body["code"], "unsupported_media_type");
+    }
+    let r = app
+        .raw(
+            reqwest::Method::POST,
+            "/graphql",
+            Some("application/json"),
+            body,
+            None,
+        )
+        .await;
+    assert_eq!(r.body["data"]["__typename"], "Query");
+}
