@@ -14,6 +14,8 @@
 #                     (default: postgres://postgres@127.0.0.1:5432)
 #   FEED_SERVER_LOG   copy the server's stderr log to this file at the end
 #   FEED_NO_BUILD=1   skip the cargo build (use the binaries already built)
+#   FEED_SERVER_BIN   run this server binary instead of the one built here
+#                     (to compare a patched server)
 #
 # Exit status: feed-bench's (0 targets met, 2 targets missed, 1 could not run),
 # or 1 when the build, the server or the setup failed.
@@ -34,7 +36,7 @@ for arg in "$@"; do
             exit 1
             ;;
         -h | --help)
-            sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *) bench_args+=("$arg") ;;
@@ -48,7 +50,7 @@ if [[ ${FEED_NO_BUILD:-} != 1 ]]; then
     say "building spider-web and feed-bench (release)"
     (cd "$ROOT" && cargo build --release -p spider-web -p feed-bench --bins)
 fi
-SERVER_BIN=$TARGET/release/spider-web
+SERVER_BIN=${FEED_SERVER_BIN:-$TARGET/release/spider-web}
 BENCH_BIN=$TARGET/release/feed-bench
 for bin in "$SERVER_BIN" "$BENCH_BIN"; do
     [[ -x $bin ]] || { say "missing $bin"; exit 1; }
@@ -137,10 +139,15 @@ status=0
 
 overflows_after=$(listen_overflows)
 
+# Memory once every subscriber has gone: what the server keeps.
+sleep 2
+rss_left=$(awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$SERVER_PID/status" 2>/dev/null || true)
+fds_left=$(ls "/proc/$SERVER_PID/fd" 2>/dev/null | wc -l || true)
+
 echo
 echo "TCP listen-queue overflows during the run (system-wide): $((overflows_after - overflows_before))"
 if kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "server: still running after the bench"
+    echo "server: still running after the bench; 2 s after the subscribers left: VmRSS ${rss_left:-?}, ${fds_left:-?} fds"
 else
     echo "server: EXITED during the bench; last lines of its log:"
     tail -n 50 "$LOG"
