@@ -123,3 +123,37 @@ async fn cors_answers_only_configured_origins() {
     let r = preflight(&open, "https://evil.example.net").await.unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_headers_are_refused() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-padding", "p".repeat(70 * 1024))
+        .send()
+        .await;
+    // hyper answers 431 (or drops the connection) before any handler runs.
+    if let Ok(resp) = r {
+        assert_eq!(resp.status(), 431);
+    }
+    assert_eq!(
+        app.get("/healthz", None).await.status,
+        200,
+        "the server is fine"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_connections_are_capped() {
+    use crate::ws_client::{GqlWs, MODERN};
+    let app = TestApp::spawn_with(|c| c.ws_max_connections = 1).await;
+    let _first = GqlWs::connect(&app, MODERN, None)
+        .await
+        .expect("first connection");
+    let url = format!("ws://{}/graphql/ws", app.addr);
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 503),
+        other => panic!("expected 503, got {:?}", other.map(|(_, r)| r.status())),
+    }
+}
