@@ -13,6 +13,7 @@ pub mod rest;
 pub mod secret;
 pub mod state;
 pub mod throttle;
+pub mod web;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -189,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(rest::router(state.clone()))
         .merge(graphql::http::router(schema))
+        .merge(web::router())
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(
