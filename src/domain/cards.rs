@@ -317,7 +317,8 @@ pub async fn delete(ctx: &AppState, actor: &Actor, id: Uuid) -> Result<()> {
 }
 
 /// The filter and visibility condition of a list.
-fn list_condition(actor: &Actor, filter: &CardFilter) -> Condition {
+fn list_condition(actor: &Actor, filter: &CardFilter) -> Result<Condition> {
+    search::check("search", filter.search.as_deref())?;
     let mut cond = Condition::all();
     if let Some(r) = readable(actor) {
         cond = cond.add(r);
@@ -337,7 +338,7 @@ fn list_condition(actor: &Actor, filter: &CardFilter) -> Condition {
     ) {
         cond = cond.add(s);
     }
-    cond
+    Ok(cond)
 }
 
 /// One page of the cards the caller may read.
@@ -359,7 +360,7 @@ pub async fn list_with_owners(
     filter: &CardFilter,
     page: &PageRequest,
 ) -> Result<Page<(CardView, Option<user::Model>)>> {
-    let select = card::Entity::find().filter(list_condition(actor, filter));
+    let select = card::Entity::find().filter(list_condition(actor, filter)?);
     let keys = KeyColumns {
         created_at: card::Column::CreatedAt,
         id: card::Column::Id,
@@ -375,7 +376,7 @@ pub async fn list_with_owners(
 /// How many cards the caller may read under `filter`.
 pub async fn count(ctx: &AppState, actor: &Actor, filter: &CardFilter) -> Result<u64> {
     Ok(card::Entity::find()
-        .filter(list_condition(actor, filter))
+        .filter(list_condition(actor, filter)?)
         .count(&ctx.db)
         .await?)
 }

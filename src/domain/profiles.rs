@@ -260,7 +260,9 @@ pub async fn delete(ctx: &AppState, actor: &Actor, id: Uuid) -> Result<()> {
     Ok(())
 }
 
-fn list_condition(filter: &ProfileFilter) -> Condition {
+fn list_condition(filter: &ProfileFilter) -> Result<Condition> {
+    search::check("search", filter.search.as_deref())?;
+    search::check("username", filter.username.as_deref())?;
     let mut cond = Condition::all();
     if let Some(u) = filter.username.as_deref() {
         cond = cond.add(user::Column::UsernameKey.eq(u.trim().to_ascii_lowercase()));
@@ -272,7 +274,7 @@ fn list_condition(filter: &ProfileFilter) -> Condition {
     if let Some(s) = search::condition(filter.search.as_deref(), &searched) {
         cond = cond.add(s);
     }
-    cond
+    Ok(cond)
 }
 
 /// One page of profiles.
@@ -291,7 +293,7 @@ pub async fn list_with_users(
     page: &PageRequest,
 ) -> Result<Page<(ProfileView, Option<user::Model>)>> {
     // The users join comes with `find_also_related` below.
-    let select = profile::Entity::find().filter(list_condition(filter));
+    let select = profile::Entity::find().filter(list_condition(filter)?);
     let keys = KeyColumns {
         created_at: profile::Column::CreatedAt,
         id: profile::Column::Id,
@@ -308,7 +310,7 @@ pub async fn list_with_users(
 pub async fn count(ctx: &AppState, filter: &ProfileFilter) -> Result<u64> {
     Ok(profile::Entity::find()
         .inner_join(user::Entity)
-        .filter(list_condition(filter))
+        .filter(list_condition(filter)?)
         .count(&ctx.db)
         .await?)
 }

@@ -8,6 +8,14 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, IntoColumnRef, LikeExpr},
 };
 
+/// Search and filter text obeys the text rule: no NUL characters.
+pub fn check(field: &str, value: Option<&str>) -> crate::error::Result<()> {
+    match value {
+        Some(v) if v.contains('\0') => Err(crate::error::AppError::field(field, super::text::NUL)),
+        _ => Ok(()),
+    }
+}
+
 /// The form of a text that search compares.
 pub fn fold(text: &str) -> String {
     text.to_lowercase()

@@ -24,17 +24,35 @@ const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline
      style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
      font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'";
 
+fn wants_graphql_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(GRAPHQL_RESPONSE_JSON))
+}
+
+/// The caller, resolved before the body is even read: a bad token fails the
+/// whole request with UNAUTHENTICATED, whatever else is wrong with it.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, Response> {
+    Actor::from_headers(state, headers).await.map_err(|e| {
+        let refused = BatchResponse::Single(request_error(e));
+        render(
+            refused,
+            wants_graphql_json(headers),
+            Some(StatusCode::UNAUTHORIZED),
+        )
+    })
+}
+
 async fn execute(
     state: AppState,
     schema: AppSchema,
     client: ClientIp,
+    actor: Actor,
     headers: HeaderMap,
     req: BatchRequest,
 ) -> Response {
-    let wants_graphql_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains(GRAPHQL_RESPONSE_JSON));
+    let wants_graphql_json = wants_graphql_json(&headers);
     if let BatchRequest::Batch(requests) = &req
         && requests.len() > MAX_BATCH
     {
@@ -45,14 +63,6 @@ async fn execute(
         let refused = BatchResponse::Single(async_graphql::Response::from_errors(vec![error]));
         return render(refused, wants_graphql_json, Some(StatusCode::BAD_REQUEST));
     }
-    let actor = match Actor::from_headers(&state, &headers).await {
-        Ok(actor) => actor,
-        // A bad token fails the whole request, before any field runs.
-        Err(e) => {
-            let refused = BatchResponse::Single(request_error(e));
-            return render(refused, wants_graphql_json, Some(StatusCode::UNAUTHORIZED));
-        }
-    };
     let req = req.data(actor).data(client).data(Loaders::new(&state));
     render(schema.execute_batch(req).await, wants_graphql_json, None)
 }
@@ -85,6 +95,21 @@ fn is_request_error(r: &async_graphql::Response) -> bool {
 }
 
 fn to_json(mut r: async_graphql::Response, refused: bool) -> serde_json::Value {
+    // Every error carries a code: those async-graphql raises itself before a
+    // field runs (unknown operation, undefined variable, …) are validation
+    // failures; those while coercing a field's arguments are bad input.
+    let fallback = if r.data == async_graphql::Value::Null {
+        "GRAPHQL_VALIDATION_FAILED"
+    } else {
+        "BAD_USER_INPUT"
+    };
+    for e in &mut r.errors {
+        if error_code(e).is_none() && e.message != "PersistedQueryNotFound" {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", fallback);
+        }
+    }
     // Apollo Server's code for an automatic persisted query it does not know.
     for e in &mut r.errors {
         if e.message == "PersistedQueryNotFound" && error_code(e).is_none() {
@@ -150,9 +175,13 @@ async fn graphql_post(
     if !crate::rest::json::is_json(content_type) {
         return AppError::UnsupportedMediaType(content_type.to_string()).into_response();
     }
+    let actor = match caller(&state, &headers).await {
+        Ok(actor) => actor,
+        Err(refused) => return refused,
+    };
     match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
-        Ok(batch) => execute(state, schema, client, headers, batch.into_inner()).await,
-        Err(rejection) => rejection.into_response(),
+        Ok(batch) => execute(state, schema, client, actor, headers, batch.into_inner()).await,
+        Err(rejection) => malformed(rejection, &headers),
     }
 }
 
@@ -181,6 +210,10 @@ async fn graphql_get(
         )
             .into_response();
     }
+    let actor = match caller(&state, &headers).await {
+        Ok(actor) => actor,
+        Err(refused) => return refused,
+    };
     match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
         Ok(batch) => {
             let batch = batch.into_inner();
@@ -191,10 +224,40 @@ async fn graphql_get(
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 return r;
             }
-            execute(state, schema, client, headers, batch).await
+            execute(state, schema, client, actor, headers, batch).await
         }
-        Err(rejection) => rejection.into_response(),
+        Err(rejection) => malformed(rejection, &headers),
     }
+}
+
+/// A body or query string that is not a GraphQL request: 400 with a JSON
+/// error, never the extractor's debug text.
+fn malformed(
+    rejection: async_graphql_axum::rejection::GraphQLRejection,
+    headers: &HeaderMap,
+) -> Response {
+    let graphql_json = wants_graphql_json(headers);
+    let detail = match &rejection.0 {
+        async_graphql::ParseRequestError::InvalidRequest(e) => {
+            format!("Malformed GraphQL request: {e}")
+        }
+        async_graphql::ParseRequestError::PayloadTooLarge => "Request body is too large.".into(),
+        _ => "Malformed GraphQL request.".into(),
+    };
+    let status = match &rejection.0 {
+        async_graphql::ParseRequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut r = render(
+        BatchResponse::Single(async_graphql::Response::from_errors(vec![coded(
+            detail,
+            "BAD_REQUEST",
+        )])),
+        graphql_json,
+        Some(status),
+    );
+    *r.status_mut() = status;
+    r
 }
 
 /// Does the request select a mutation (or subscription) operation?

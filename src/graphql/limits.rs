@@ -95,10 +95,15 @@ impl Extension for QueryLimitsExtension {
                 "QUERY_TOO_COMPLEX",
             ));
         }
-        let doc = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
+        let doc = next.run(ctx, query, variables).await.map_err(|e| {
+            // The parser's own nesting limit is the depth limit too.
+            let code = if e.message.contains("recursion depth") {
+                "QUERY_TOO_COMPLEX"
+            } else {
+                "GRAPHQL_PARSE_FAILED"
+            };
+            with_code(e, code)
+        })?;
         if count_aliases(&doc) > MAX_ALIASES {
             return Err(coded(
                 format!("Query uses more than {MAX_ALIASES} aliases."),

@@ -59,9 +59,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "JSON parse error - nested deeper than {MAX_DEPTH} levels"
         )));
     }
-    // Syntax first (trailing garbage included), so that a broken body is a
-    // parse error whatever shape it has.
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+    // The whole document first — syntax, trailing garbage, UTF-8 and duplicate
+    // keys, in fields the route reads and in those it ignores alike.
+    if let Err(e) = serde_json::from_slice::<StrictJson>(bytes) {
         return Err(AppError::Parse(format!("JSON parse error - {e}")));
     }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
@@ -99,6 +99,61 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             _ => AppError::Parse(format!("JSON parse error - {inner}")),
         }
     })
+}
+
+/// Any JSON value, checked for valid strings and unique object keys at every
+/// level, and then dropped.
+struct StrictJson;
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = StrictJson;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<StrictJson, E> {
+        Ok(StrictJson)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<StrictJson, E> {
+        Ok(StrictJson)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<StrictJson, E> {
+        Ok(StrictJson)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<StrictJson, E> {
+        Ok(StrictJson)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<StrictJson, E> {
+        Ok(StrictJson)
+    }
+    fn visit_unit<E>(self) -> Result<StrictJson, E> {
+        Ok(StrictJson)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StrictJson, A::Error> {
+        while seq.next_element::<StrictJson>()?.is_some() {}
+        Ok(StrictJson)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<StrictJson, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate key \"{key}\"")));
+            }
+            map.next_value::<StrictJson>()?;
+        }
+        Ok(StrictJson)
+    }
 }
 
 /// DRF's wording for a value of the wrong type.

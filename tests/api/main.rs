@@ -8,6 +8,7 @@ mod auth_rest;
 mod batching;
 mod cards;
 mod feed;
+mod fuzz;
 mod graphql_http;
 mod hardening;
 mod openapi;
