@@ -25,6 +25,12 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         std::fs::create_dir_all(parent)
             .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
     }
+    // Opening a new SQLite file switches it to WAL, which needs the file to
+    // itself: instances starting together take turns (the migration lock).
+    let _turn = match sqlite_path(&url) {
+        Some(path) => Some(lock_beside(&path).await?),
+        None => None,
+    };
     let mut opts = ConnectOptions::new(url);
     opts.max_connections(config.db_max_connections.max(2))
         .min_connections(1)
@@ -53,6 +59,23 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
+/// An exclusive lock on a file beside the SQLite database, held until dropped.
+async fn lock_beside(db_path: &std::path::Path) -> Result<std::fs::File, DbErr> {
+    let lock_path = db_path.with_extension("migrate-lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| DbErr::Custom(e.to_string()))?
+    .map_err(|e| DbErr::Custom(format!("database lock: {e}")))
+}
+
 /// Applies pending migrations. Instances starting together take turns: an
 /// advisory lock on PostgreSQL, an exclusive file lock beside a SQLite file.
 pub async fn migrate(db: &DatabaseConnection, config: &Config) -> Result<(), DbErr> {
@@ -71,22 +94,7 @@ pub async fn migrate(db: &DatabaseConnection, config: &Config) -> Result<(), DbE
         }
         _ => {
             let lock = match sqlite_path(&config.effective_database_url()) {
-                Some(path) => {
-                    let lock_path = path.with_extension("migrate-lock");
-                    let file = tokio::task::spawn_blocking(move || {
-                        let file = std::fs::OpenOptions::new()
-                            .create(true)
-                            .truncate(false)
-                            .write(true)
-                            .open(&lock_path)?;
-                        file.lock()?;
-                        Ok::<_, std::io::Error>(file)
-                    })
-                    .await
-                    .map_err(|e| DbErr::Custom(e.to_string()))?
-                    .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
-                    Some(file)
-                }
+                Some(path) => Some(lock_beside(&path).await?),
                 None => None,
             };
             let result = Migrator::up(db, None).await;

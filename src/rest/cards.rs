@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     json::JsonBody,
-    list::{ListParams, PageBody, both, created, path_id},
+    list::{ListParams, PageBody, PathId, both, created},
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
@@ -153,9 +153,9 @@ async fn create(
 async fn retrieve(
     State(ctx): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<CardBody>> {
-    let card = cards::get(&ctx, &actor, path_id(&id)?)
+    let card = cards::get(&ctx, &actor, id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(card.into()))
@@ -166,11 +166,11 @@ async fn retrieve(
 async fn put(
     State(ctx): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<CardRequest>,
 ) -> Result<Json<CardBody>> {
     Ok(Json(
-        cards::update(&ctx, &actor, path_id(&id)?, b.into(), true)
+        cards::update(&ctx, &actor, id, b.into(), true)
             .await?
             .into(),
     ))
@@ -181,11 +181,11 @@ async fn put(
 async fn patch(
     State(ctx): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<CardRequest>,
 ) -> Result<Json<CardBody>> {
     Ok(Json(
-        cards::update(&ctx, &actor, path_id(&id)?, b.into(), false)
+        cards::update(&ctx, &actor, id, b.into(), false)
             .await?
             .into(),
     ))
@@ -196,9 +196,9 @@ async fn patch(
 async fn delete(
     State(ctx): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<StatusCode> {
-    cards::delete(&ctx, &actor, path_id(&id)?).await?;
+    cards::delete(&ctx, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -181,7 +181,20 @@ pub fn created<T: Serialize>(headers: &HeaderMap, path: &str, body: T) -> axum::
         .into_response()
 }
 
-/// A path id: anything that is not a UUID names nothing (404).
-pub fn path_id(raw: &str) -> Result<uuid::Uuid> {
-    uuid::Uuid::try_parse(raw).map_err(|_| AppError::NotFound)
+/// A resource id from the path. Anything that is not a UUID names nothing:
+/// 404, decided before the body is read (as DRF finds the object first).
+pub struct PathId(pub uuid::Uuid);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::NotFound)?;
+        uuid::Uuid::try_parse(&raw)
+            .map(PathId)
+            .map_err(|_| AppError::NotFound)
+    }
 }

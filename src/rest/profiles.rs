@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     json::JsonBody,
-    list::{ListParams, PageBody, both, created, path_id},
+    list::{ListParams, PageBody, PathId, both, created},
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
@@ -134,13 +134,8 @@ async fn create(
 
 #[utoipa::path(get, path = "/profiles/{id}", tag = "profiles", params(("id" = Uuid, Path)),
     responses((status = 200, body = ProfileBody), (status = 404, description = "Not found", body = ErrorBody)))]
-async fn retrieve(
-    State(ctx): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<ProfileBody>> {
-    let p = profiles::get(&ctx, path_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+async fn retrieve(State(ctx): State<AppState>, PathId(id): PathId) -> Result<Json<ProfileBody>> {
+    let p = profiles::get(&ctx, id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(p.into()))
 }
 
@@ -151,13 +146,11 @@ async fn retrieve(
 async fn update(
     State(ctx): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<ProfileRequest>,
 ) -> Result<Json<ProfileBody>> {
     Ok(Json(
-        profiles::update(&ctx, &actor, path_id(&id)?, b.into())
-            .await?
-            .into(),
+        profiles::update(&ctx, &actor, id, b.into()).await?.into(),
     ))
 }
 
@@ -166,9 +159,9 @@ async fn update(
 async fn delete(
     State(ctx): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<StatusCode> {
-    profiles::delete(&ctx, &actor, path_id(&id)?).await?;
+    profiles::delete(&ctx, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
