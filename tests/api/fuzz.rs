@@ -324,7 +324,9 @@ impl<'a> Cx<'a> {
     pub async fn send(&self, req: &Req) -> Result<Reply, Violation> {
         let resp = match self.build(req).send().await {
             Ok(resp) => resp,
-            Err(e) if self.oversized(req) && is_write_error(&e) => {
+            // Also a large body the route refused before reading it (a 405 or
+            // 401 answered early): the server may close while it is still sent.
+            Err(e) if (self.oversized(req) || self.large(req)) && is_write_error(&e) => {
                 // The server answered (413) and closed the connection before
                 // the client finished uploading: the upload was cut off.
                 self.count(CUT_OFF);
@@ -385,6 +387,13 @@ impl<'a> Cx<'a> {
                     format!("request: {req:?}\nerror: {e:?}"),
                 ))
             }
+        }
+    }
+
+    fn large(&self, req: &Req) -> bool {
+        match &req.payload {
+            Payload::None => false,
+            Payload::Bytes(b) | Payload::Chunked(b) => b.len() > 256 * 1024,
         }
     }
 

@@ -376,7 +376,8 @@ fn field(name: &str) -> Allowed {
 impl Allowed {
     fn matches(&self, reply: &Reply) -> bool {
         if reply.status == super::CUT_OFF {
-            return self.status == 413;
+            // An early error answer the client could not read while uploading.
+            return (400..500).contains(&self.status);
         }
         let body = reply.json.as_ref();
         reply.status == self.status
@@ -427,8 +428,8 @@ fn analyse(doc: &J, schema: &BodySchema) -> Class {
         );
     };
     let any400 = vec![st(400)];
-    let mut seen = std::collections::BTreeSet::new();
-    if pairs.iter().any(|(k, _)| !seen.insert(k.as_str())) {
+    // Duplicate keys are refused at any depth, in read and ignored fields alike.
+    if doc.has_duplicate_keys() {
         return Class::Bad("duplicate key", any400);
     }
     let mut loose = false;

@@ -241,6 +241,19 @@ impl J {
         }
     }
 
+    /// An object with a repeated key anywhere inside.
+    pub fn has_duplicate_keys(&self) -> bool {
+        match self {
+            J::Arr(items) => items.iter().any(J::has_duplicate_keys),
+            J::Obj(pairs) => {
+                let mut seen = std::collections::BTreeSet::new();
+                pairs.iter().any(|(k, _)| !seen.insert(k.as_str()))
+                    || pairs.iter().any(|(_, v)| v.has_duplicate_keys())
+            }
+            _ => false,
+        }
+    }
+
     /// A number no 64-bit type holds anywhere inside (parsers may refuse them).
     pub fn has_big_number(&self) -> bool {
         match self {
