@@ -141,16 +141,25 @@ pub struct PagePlan {
 
 /// Keyset condition "strictly past `p`" in the order `desc` (or ascending).
 fn past<C: ColumnTrait + Copy>(keys: &KeyColumns<C>, p: &Position, desc: bool) -> Condition {
-    let (time, id) = if desc {
-        (keys.created_at.lt(p.created_at), keys.id.lt(p.id))
+    // `t <= T AND (t < T OR id < I)` rather than `t < T OR (t = T AND id < I)`:
+    // the same rows, but the first conjunct is an index range both planners
+    // start from, so a deep page costs what the first one does.
+    let (bound, time, id) = if desc {
+        (
+            keys.created_at.lte(p.created_at),
+            keys.created_at.lt(p.created_at),
+            keys.id.lt(p.id),
+        )
     } else {
-        (keys.created_at.gt(p.created_at), keys.id.gt(p.id))
+        (
+            keys.created_at.gte(p.created_at),
+            keys.created_at.gt(p.created_at),
+            keys.id.gt(p.id),
+        )
     };
-    Condition::any().add(time).add(
-        Condition::all()
-            .add(keys.created_at.eq(p.created_at))
-            .add(id),
-    )
+    Condition::all()
+        .add(bound)
+        .add(Condition::any().add(time).add(id))
 }
 
 /// Shapes `select` into one page of `req` (filters, order, limit + 1 to learn
