@@ -1,0 +1,423 @@
+#!/usr/bin/env bash
+# HTTP throughput benchmark (wrk): builds the server (release), starts it on a
+# free 127.0.0.1 port with RATE_LIMITS=off and a throw-away DATA_DIR (SQLite, or
+# a throw-away PostgreSQL database with --postgres) -- or uses a server already
+# running at URL --, seeds a user, a profile and N cards, runs the scenarios
+# with wrk and prints a markdown table: req/s, p50, p99, errors and the
+# server's peak RSS (VmHWM), with the issue's targets marked met / missed.
+#
+# Usage: bench/run.sh [options] [URL]
+#   --postgres            temporary database on BENCH_PG_URL instead of SQLite
+#   --cards N             cards to seed (default 1000)
+#   --seed rest|sql       how to seed them: REST POSTs (default up to 5000 cards)
+#                         or direct SQL into `cards` (default above 5000; needs
+#                         the server this script starts)
+#   --duration D          wrk duration of each scenario (default 10s)
+#   --scenarios LIST      comma-separated subset of S7,S1,S2,S2deep,S5,S6,S3,S4
+#                         (default: all, in that order)
+#   URL                   benchmark this running server (e.g. http://127.0.0.1:8000);
+#                         it must run with RATE_LIMITS=off; give its pid in
+#                         BENCH_SERVER_PID to get its RSS
+# Environment:
+#   CARGO_TARGET_DIR      where cargo builds (default: <repo>/target)
+#   BENCH_PG_URL          PostgreSQL server for --postgres
+#                         (default: postgres://postgres@127.0.0.1:5432)
+#   BENCH_NO_BUILD=1      skip the cargo build
+#   BENCH_SERVER_BIN      run this server binary instead of the one built here
+#   BENCH_CONNECTIONS     wrk connections (default 64; S4 always 16)
+#   BENCH_THREADS         wrk threads (default 2)
+#   BENCH_SERVER_LOG      copy the server's stderr log to this file at the end
+#   BENCH_SERVER_PID      pid of the server at URL (for its RSS)
+#
+# Exit status: 0 when every scenario ran (targets met or not), 1 on a failure.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+[[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
+PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+CONNS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+WRK_DIR=$ROOT/bench/wrk
+
+postgres=0
+cards=1000
+seed=
+duration=10s
+scenarios=S7,S1,S2,S2deep,S5,S6,S3,S4
+url=
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --postgres) postgres=1 ;;
+        --cards) cards=$2; shift ;;
+        --seed) seed=$2; shift ;;
+        --duration) duration=$2; shift ;;
+        --scenarios) scenarios=$2; shift ;;
+        -h | --help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        http://* | https://*) url=${1%/} ;;
+        *) echo "run.sh: unknown argument $1" >&2; exit 1 ;;
+    esac
+    shift
+done
+[[ $cards =~ ^[0-9]+$ && $cards -ge 1 ]] || { echo "run.sh: --cards needs a positive integer" >&2; exit 1; }
+[[ -n $seed ]] || { if [[ $cards -le 5000 ]]; then seed=rest; else seed=sql; fi; }
+if [[ $seed = sql && -n $url ]]; then
+    echo "run.sh: --seed sql needs the server this script starts (no URL)" >&2
+    exit 1
+fi
+
+say() { echo "run.sh: $*" >&2; }
+command -v wrk >/dev/null || { say "wrk is missing: apt-get install -y wrk"; exit 1; }
+command -v curl >/dev/null || { say "curl is missing"; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-run.XXXXXX")
+LOG=$WORK/server.log
+SERVER_PID=${BENCH_SERVER_PID:-}
+OWN_SERVER=0
+PG_DB=
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    if [[ $OWN_SERVER = 1 && -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$SERVER_PID" 2>/dev/null; then
+            say "server did not stop within 10 s of SIGTERM; killing it"
+            kill -KILL "$SERVER_PID" 2>/dev/null || true
+        fi
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ -n ${BENCH_SERVER_LOG:-} && -f $LOG ]]; then
+        cp "$LOG" "$BENCH_SERVER_LOG" && say "server log kept in $BENCH_SERVER_LOG"
+    fi
+    if [[ -n $PG_DB ]]; then
+        psql "$PG_URL/postgres" -qXc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 ||
+            say "could not drop database $PG_DB"
+    fi
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- server ------------------------------------------------------------------
+DB_LABEL="server at $url"
+if [[ -z $url ]]; then
+    if [[ -z ${BENCH_NO_BUILD:-} && -z ${BENCH_SERVER_BIN:-} ]]; then
+        say "building spider-web (release)"
+        (cd "$ROOT" && cargo build --release -p spider-web --bin spider-web)
+    fi
+    SERVER_BIN=${BENCH_SERVER_BIN:-$TARGET/release/spider-web}
+    [[ -x $SERVER_BIN ]] || { say "missing $SERVER_BIN"; exit 1; }
+    mkdir -p "$WORK/data"
+    if [[ $postgres = 1 ]]; then
+        PG_DB=bench_run_$$
+        psql "$PG_URL/postgres" -qXc "CREATE DATABASE $PG_DB" >/dev/null
+        DB_URL=$PG_URL/$PG_DB
+        DB_LABEL="PostgreSQL $(psql "$PG_URL/postgres" -qXAtc 'SHOW server_version' | cut -d' ' -f1)"
+    else
+        DB_URL="sqlite://$WORK/data/spider-web.db?mode=rwc"
+        DB_LABEL="SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo '')"
+    fi
+    say "database: $DB_URL"
+    # Long-lived access tokens: the whole run uses the tokens taken at seeding.
+    env BIND=127.0.0.1:0 DATA_DIR="$WORK/data" DATABASE_URL="$DB_URL" RATE_LIMITS=off \
+        ACCESS_TOKEN_TTL=86400 "$SERVER_BIN" serve 2>"$LOG" &
+    SERVER_PID=$!
+    OWN_SERVER=1
+    ADDR=
+    for _ in $(seq 1 600); do
+        ADDR=$(grep -o 'listening addr=127\.0\.0\.1:[0-9]*' "$LOG" 2>/dev/null | head -n1 | cut -d= -f2 || true)
+        # With RUST_LOG above info the line is not logged: ask the kernel.
+        [[ -n $ADDR ]] || ADDR=$(ss -Hltnp 2>/dev/null | grep "pid=$SERVER_PID," | awk '{print $4}' | grep '^127\.0\.0\.1:' | head -n1 || true)
+        [[ -n $ADDR ]] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -z $ADDR ]]; then
+        say "the server did not start listening within 60 s; its log:"
+        tail -n 50 "$LOG" >&2
+        exit 1
+    fi
+    url=http://$ADDR
+    say "server pid $SERVER_PID listening on $ADDR"
+else
+    : >"$LOG"
+    curl -fsS -o /dev/null "$url/healthz" || { say "no server answers $url/healthz"; exit 1; }
+fi
+
+rss() { # "<VmHWM MiB> <VmRSS MiB>" of the server, or "n/a n/a"
+    if [[ -n $SERVER_PID && -r /proc/$SERVER_PID/status ]]; then
+        awk '/^VmHWM:/ {h = $2} /^VmRSS:/ {r = $2} END {printf "%.1f %.1f", h / 1024, r / 1024}' "/proc/$SERVER_PID/status"
+    else
+        echo "n/a n/a"
+    fi
+}
+json_field() { sed -nE "s/.*\"$1\":\"([^\"]+)\".*/\1/p"; }
+
+# --- seed ----------------------------------------------------------------------
+tag=$(date +%s)$$
+USER_NAME=bench$tag
+PASSWORD=bench-password-$tag
+reg=$(curl -sS -X POST "$url/api/auth/register/" -H 'content-type: application/json' \
+    -d "{\"username\":\"$USER_NAME\",\"email\":\"$USER_NAME@example.com\",\"password1\":\"$PASSWORD\",\"password2\":\"$PASSWORD\"}")
+TOKEN=$(json_field access <<<"$reg")
+USER_ID=$(sed -nE 's/.*"user":\{"id":"([^"]+)".*/\1/p' <<<"$reg")
+[[ -n $TOKEN && -n $USER_ID ]] || { say "registration failed: $reg"; exit 1; }
+curl -fsS -o /dev/null -X POST "$url/api/profiles/" -H 'content-type: application/json' \
+    -H "authorization: Bearer $TOKEN" -d "{\"display_name\":\"Bench $tag\",\"bio\":\"bench/run.sh\"}" ||
+    { say "profile creation failed"; exit 1; }
+say "user $USER_NAME ($USER_ID) with a profile; seeding $cards cards by $seed"
+
+seed_start=$(date +%s.%N)
+if [[ $seed = rest ]]; then
+    # 8 curl processes in parallel, each posting one card; bounded by --cards.
+    export url TOKEN
+    seq 1 "$cards" | xargs -P 8 -I{} sh -c \
+        'curl -sS -o /dev/null -w "%{http_code}\n" -X POST "$url/api/cards/" -H "content-type: application/json" -H "authorization: Bearer $TOKEN" -d "{\"title\":\"Seed card {}\",\"body\":\"Body of seeded card number {}, written by bench/run.sh.\",\"visibility\":\"public\"}"' \
+        >"$WORK/seed-codes"
+    bad=$(grep -vc '^201$' "$WORK/seed-codes" || true)
+    [[ $bad = 0 ]] || { say "$bad of $cards seeding POSTs did not answer 201:"; sort "$WORK/seed-codes" | uniq -c >&2; exit 1; }
+else
+    # Direct SQL: one statement, one transaction. Cards are 1 ms apart, ending an
+    # hour ago; ids are random 16-byte values (any bytes are a valid uuid).
+    base=$(($(date +%s) - cards / 1000 - 3600))
+    owner_hex=${USER_ID//-/}
+    if [[ $postgres = 1 ]]; then
+        psql "$DB_URL" -qXv ON_ERROR_STOP=1 <<SQL
+INSERT INTO cards (id, owner_id, title, body, title_folded, body_folded, visibility, created_at, updated_at)
+SELECT md5(random()::text || i::text)::uuid, '$USER_ID'::uuid,
+       'Seed card ' || i, 'Body of seeded card number ' || i || ', written by bench/run.sh.',
+       'seed card ' || i, 'body of seeded card number ' || i || ', written by bench/run.sh.',
+       'public', t, t
+FROM generate_series(1, $cards) AS i,
+     LATERAL (SELECT to_timestamp($base) + i * interval '1 millisecond' + interval '7 microseconds' AS t) AS ts;
+ANALYZE cards;
+SQL
+    else
+        sqlite3 "$WORK/data/spider-web.db" <<SQL
+.timeout 30000
+BEGIN;
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $cards)
+INSERT INTO cards (id, owner_id, title, body, title_folded, body_folded, visibility, created_at, updated_at)
+SELECT randomblob(16), X'$owner_hex',
+       'Seed card ' || i, 'Body of seeded card number ' || i || ', written by bench/run.sh.',
+       'seed card ' || i, 'body of seeded card number ' || i || ', written by bench/run.sh.',
+       'public', t, t
+FROM (SELECT i, strftime('%Y-%m-%dT%H:%M:%S', $base + i / 1000, 'unixepoch') || '.' ||
+             printf('%06d', (i % 1000) * 1000 + 7) || '+00:00' AS t FROM s);
+COMMIT;
+ANALYZE;
+SQL
+    fi
+fi
+seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+say "seeded $cards cards in $seed_secs s"
+
+# Card ids for S1/S5: walk the anonymous list (100 a page), at most 2000 ids.
+: >"$WORK/ids"
+next="$url/api/cards/?page_size=100"
+for _ in $(seq 1 20); do
+    page=$(curl -fsS "$next")
+    grep -oE '"id":"[0-9a-f-]{36}","owner_id"' <<<"$page" | cut -d'"' -f4 >>"$WORK/ids"
+    next=$(sed -nE 's/^\{"next":"([^"]+)".*/\1/p' <<<"$page")
+    [[ -n $next ]] || break
+done
+say "$(wc -l <"$WORK/ids") card ids for S1/S5"
+
+# The deep page: page 10,000 of page_size=20 (at 1k cards, the last page),
+# its cursor built from the row just before it (REST cursor: 'n' + base64url of
+# "<created_at µs>:<id hex>").
+deep_cursor=
+deep_page=
+if [[ $OWN_SERVER = 1 && ,$scenarios, = *,S2deep,* ]]; then
+    total=$cards
+    deep_page=$(((total - 1) / 20 + 1))
+    [[ $deep_page -le 10000 ]] || deep_page=10000
+    offset=$(((deep_page - 1) * 20 - 1))
+    if [[ $offset -ge 0 ]]; then
+        if [[ $postgres = 1 ]]; then
+            row=$(psql "$DB_URL" -qXAt -F ' ' -c "SELECT (extract(epoch FROM created_at) * 1000000)::bigint, replace(id::text, '-', '') FROM cards WHERE visibility = 'public' ORDER BY created_at DESC, id DESC LIMIT 2 OFFSET $offset")
+        else
+            row=$(sqlite3 -separator ' ' "$WORK/data/spider-web.db" "SELECT CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER) * 1000000 + CAST(substr(created_at, 21, 6) AS INTEGER), lower(hex(id)) FROM cards WHERE visibility = 'public' ORDER BY created_at DESC, id DESC LIMIT 2 OFFSET $offset")
+        fi
+        # Row 1 gives the cursor; row 2 must be the first card of the page.
+        first_expected=$(sed -n 2p <<<"$row" | cut -d' ' -f2)
+        row=$(head -n1 <<<"$row")
+        deep_cursor=n$(printf '%s' "${row/ /:}" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+        page=$(curl -fsS "$url/api/cards/?page_size=20&cursor=$deep_cursor")
+        n=$(grep -o '"owner_id"' <<<"$page" | wc -l)
+        first=$(grep -oE '"id":"[0-9a-f-]{36}","owner_id"' <<<"$page" | head -n1 | cut -d'"' -f4)
+        if [[ ${first//-/} != "$first_expected" ]]; then
+            say "deep page check failed: first card ${first:-none}, expected $first_expected"
+            exit 1
+        fi
+        say "deep page $deep_page (cursor $deep_cursor): $n cards, starting at row $((offset + 2)) as expected"
+    fi
+fi
+
+# Single-hash time for S4's target: 5 sequential logins on the idle server, median.
+hash_ms=
+if [[ ,$scenarios, = *,S4,* ]]; then
+    times=()
+    for _ in 1 2 3 4 5; do
+        times+=("$(curl -sS -o /dev/null -w '%{time_total}' -X POST "$url/api/auth/login/" \
+            -H 'content-type: application/json' -d "{\"username\":\"$USER_NAME\",\"password\":\"$PASSWORD\"}")")
+    done
+    hash_ms=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk '{printf "%.1f", $1 * 1000}')
+    say "one login on the idle server (median of 5): $hash_ms ms"
+fi
+
+# --- scenarios -------------------------------------------------------------------
+export BENCH_WRK_DIR=$WRK_DIR BENCH_TOKEN=$TOKEN BENCH_IDS=$WORK/ids \
+    BENCH_USER=$USER_NAME BENCH_PASSWORD=$PASSWORD
+
+to_ms() { # wrk durations (850.00us, 1.23ms, 2.00s, 1.50m) in ms
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.2f", n }'
+}
+
+declare -A RPS P50 P99 ERR HWM DESC
+run_one() { # name script connections [extra env]
+    local name=$1 script=$2 conns=$3 out
+    out=$WORK/$name.out
+    say "$name: wrk -t$THREADS -c$conns -d$duration --latency ($script)"
+    if ! env "${@:4}" wrk -t"$THREADS" -c"$conns" -d"$duration" --timeout 5s --latency \
+        -s "$WRK_DIR/$script" "$url" >"$out" 2>&1; then
+        say "$name: wrk failed:"; cat "$out" >&2; return 1
+    fi
+    RPS[$name]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+    P50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+    P99[$name]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+    local sock bad gql
+    sock=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out")
+    bad=$(sed -nE 's/^BENCH_CHECK bad_status=([0-9]+).*/\1/p' "$out")
+    gql=$(sed -nE 's/.*gql_errors=([0-9]+).*/\1/p' "$out")
+    ERR[$name]=$((${sock:-0} + ${bad:-0} + ${gql:-0}))
+    DESC[$name]="socket ${sock:-0}, non-2xx ${bad:-0}, graphql ${gql:-0}"
+    HWM[$name]=$(rss | cut -d' ' -f1)
+    # Let the server finish what wrk left queued before the next scenario: wait
+    # (at most 30 s) until /readyz, which takes a database connection, answers
+    # within 100 ms.
+    local waited=0
+    for _ in $(seq 1 60); do
+        t=$(curl -s -o /dev/null -m 2 -w '%{time_total}' "$url/readyz" || echo 9)
+        awk -v t="$t" 'BEGIN {exit !(t < 0.1)}' && break
+        waited=$((waited + 1)); sleep 0.5
+    done
+    [[ $waited = 0 ]] || say "$name: the server needed ~$((waited / 2)) s more to become idle (/readyz under 100 ms)"
+    say "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms, errors ${ERR[$name]} (${DESC[$name]}), VmHWM ${HWM[$name]} MiB"
+    sed 's/^/    /' "$out" >&2
+}
+
+rss_start=$(rss)
+IFS=, read -ra list <<<"$scenarios"
+for s in "${list[@]}"; do
+    case $s in
+        S7) run_one S7 s7_healthz.lua "$CONNS" ;;
+        S1) run_one S1 s1_card.lua "$CONNS" ;;
+        S2) run_one S2 s2_list.lua "$CONNS" ;;
+        S2deep)
+            if [[ -n $deep_cursor ]]; then run_one S2deep s2_list.lua "$CONNS" BENCH_CURSOR="$deep_cursor"
+            else say "S2deep skipped (needs the server this script starts)"; fi ;;
+        S5) run_one S5 s5_gql_card.lua "$CONNS" ;;
+        S6) run_one S6 s6_gql_cards.lua "$CONNS" ;;
+        S3) run_one S3 s3_create.lua "$CONNS" ;;
+        S4) run_one S4 s4_login.lua 16 ;;
+        *) say "unknown scenario $s"; exit 1 ;;
+    esac
+done
+rss_end=$(rss)
+
+# --- report ----------------------------------------------------------------------
+ge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a + 0 >= b + 0)}'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a + 0 <= b + 0)}'; }
+mark() { if "$@"; then echo met; else echo "**missed**"; fi; }
+all() { local c; for c in "$@"; do eval "$c" || return 1; done; }
+
+s1_min=20000; s3_min=4000
+[[ $postgres = 1 ]] && { s1_min=12000; s3_min=3000; }
+
+declare -A TGT VER
+for s in "${list[@]}"; do
+    [[ -n ${RPS[$s]:-} ]] || continue
+    r=${RPS[$s]} p=${P99[$s]} e=${ERR[$s]}
+    case $s in
+        S1)
+            t7=${RPS[S7]:-0}; need=$(awk -v a="$t7" 'BEGIN {printf "%.0f", a * 0.4}')
+            TGT[$s]="≥ $s1_min req/s, ≥ 0.4×S7 ($need), p99 ≤ 10 ms"
+            [[ $t7 = 0 ]] && TGT[$s]="≥ $s1_min req/s, p99 ≤ 10 ms (0.4×S7: S7 not run)"
+            VER[$s]=$(mark all "ge $r $s1_min" "ge $r $need" "le $p 10") ;;
+        S2)
+            TGT[$s]="≥ 8,000 req/s, p99 ≤ 15 ms"
+            VER[$s]=$(mark all "ge $r 8000" "le $p 15") ;;
+        S2deep)
+            TGT[$s]="(as S2) ≥ 8,000 req/s, p99 ≤ 15 ms"
+            VER[$s]=$(mark all "ge $r 8000" "le $p 15") ;;
+        S3)
+            TGT[$s]="≥ $s3_min req/s, 0 errors"
+            VER[$s]=$(mark all "ge $r $s3_min" "[[ $e = 0 ]]") ;;
+        S4)
+            need=$(awk -v n="$(nproc)" -v h="$hash_ms" 'BEGIN {printf "%.0f", 0.9 * n * 1000 / h}')
+            TGT[$s]="≥ 0.9 × $(nproc) cores ÷ $hash_ms ms = $need req/s"
+            VER[$s]=$(mark ge "$r" "$need") ;;
+        S5)
+            need=$(awk -v a="${RPS[S1]:-0}" 'BEGIN {printf "%.0f", a * 0.7}')
+            TGT[$s]="≥ 0.7×S1 ($need req/s)"
+            VER[$s]=$(mark ge "$r" "$need") ;;
+        S6)
+            TGT[$s]="≥ 4,000 req/s"
+            VER[$s]=$(mark ge "$r" 4000) ;;
+        S7) TGT[$s]="(ceiling)"; VER[$s]="—" ;;
+    esac
+done
+
+declare -A LABEL=(
+    [S1]='S1 GET /api/cards/{id}/ (bearer, random ids)'
+    [S2]='S2 GET /api/cards/?page_size=20 (anon)'
+    [S2deep]="S2 deep: page ${deep_page:-?} by cursor (anon)"
+    [S3]='S3 POST /api/cards/ (bearer)'
+    [S4]='S4 POST /api/auth/login/ (16 conns)'
+    [S5]='S5 GraphQL card(id) + owner (bearer)'
+    [S6]='S6 GraphQL cards(first: 20) + owner + profile'
+    [S7]='S7 GET /healthz (ceiling)'
+)
+echo
+echo "$DB_LABEL, $cards cards seeded ($seed), wrk -t$THREADS -c$CONNS -d$duration (S4: -c16), $(nproc) cores ($(sed -nE 's/^model name\s*:\s*//p' /proc/cpuinfo | head -n1)), $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
+echo "| scenario | req/s | p50 ms | p99 ms | errors | server VmHWM MiB | target | |"
+echo "|---|---:|---:|---:|---:|---:|---|---|"
+for s in S1 S2 S2deep S3 S4 S5 S6 S7; do
+    [[ -n ${RPS[$s]:-} ]] || continue
+    echo "| ${LABEL[$s]} | ${RPS[$s]} | ${P50[$s]} | ${P99[$s]} | ${ERR[$s]} | ${HWM[$s]} | ${TGT[$s]} | ${VER[$s]} |"
+done
+peak=${rss_end%% *}
+if [[ $peak = n/a ]]; then
+    echo; echo "server peak RSS: n/a (give BENCH_SERVER_PID for a server at a URL)"
+else
+    echo; echo "server peak RSS (VmHWM) over the run: $peak MiB (before the scenarios: ${rss_start%% *} MiB; VmRSS at the end ${rss_end##* } MiB); target ≤ 100 MiB: $(mark le "$peak" 100)"
+fi
+cards_now=$(curl -fsS "$url/graphql" -H 'content-type: application/json' \
+    -d '{"query":"{ cards(first: 0) { totalCount } }"}' | sed -nE 's/.*"totalCount":([0-9]+).*/\1/p' || true)
+echo "cards in the database at the end: ${cards_now:-?}"
+if [[ $OWN_SERVER = 1 ]]; then
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "server: EXITED during the run; last lines of its log:"; tail -n 30 "$LOG"; exit 1
+    fi
+    problems=$(grep -cE ' (WARN|ERROR) ' "$LOG" || true)
+    locked=$(grep -ci 'database is locked' "$LOG" || true)
+    s5xx=$(grep -cE 'finished processing request .*status=5[0-9][0-9]' "$LOG" || true)
+    s429=$(grep -cE 'finished processing request .*status=429' "$LOG" || true)
+    echo "server log: $(wc -l <"$LOG") lines, $problems WARN/ERROR, $locked 'database is locked', $s5xx responses 5xx, $s429 responses 429"
+    if [[ $problems -gt 0 ]]; then
+        { grep -E ' (WARN|ERROR) ' "$LOG" | sed -E 's/^[^ ]+ +//; s/request_id=[0-9a-f-]+//' | cut -c1-220 |
+            sort | uniq -c | sort -rn | head -n 10; } || true
+    fi
+fi
