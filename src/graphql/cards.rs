@@ -2,16 +2,23 @@
 
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, Result,
-    connection::{Connection, Edge, EmptyFields},
+    connection::{Connection, EmptyFields},
 };
 
-use super::{actor, loaders::Loaders, mutation_id, query_id, state, users::User};
+use super::{
+    actor,
+    loaders::Loaders,
+    mutation_id,
+    pagination::{PageArgs, connection},
+    query_id, state,
+    users::User,
+};
 use crate::{
     auth::Actor,
     domain::{
         Timestamp,
         cards::{self, CardFilter, CardInput, CardView, Visibility},
-        pagination::{Ordering, PageRequest, connection_size, parse_cursor},
+        pagination::Ordering,
         users::UserView,
     },
     error::{AppError, GqlResult},
@@ -170,26 +177,6 @@ impl CardCount {
 
 pub type CardConnection = Connection<String, Card, CardCount, EmptyFields>;
 
-/// Relay arguments of a list.
-pub struct PageArgs {
-    pub first: Option<i32>,
-    pub after: Option<String>,
-    pub last: Option<i32>,
-    pub before: Option<String>,
-}
-
-impl PageArgs {
-    pub fn into_request(self, ordering: Ordering) -> Result<PageRequest> {
-        Ok(PageRequest {
-            first: connection_size("first", self.first).gql()?,
-            last: connection_size("last", self.last).gql()?,
-            after: parse_cursor("after", self.after.as_deref()).gql()?,
-            before: parse_cursor("before", self.before.as_deref()).gql()?,
-            ordering,
-        })
-    }
-}
-
 /// One page of cards as a connection.
 pub async fn card_connection(
     ctx: &Context<'_>,
@@ -217,17 +204,12 @@ pub async fn card_connection(
     let owners = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
     Loaders::of(ctx).prime(owners, with_profiles).await.gql()?;
     let page = page.map(|(card, _)| card);
-    let mut conn = Connection::with_additional_fields(
-        page.has_previous,
-        page.has_next,
+    Ok(connection(
+        page,
+        cards::position,
+        Card,
         CardCount { actor, filter },
-    );
-    conn.edges.extend(
-        page.items
-            .into_iter()
-            .map(|c| Edge::new(cards::position(&c).encode(), Card(c))),
-    );
-    Ok(conn)
+    ))
 }
 
 #[derive(Default)]

@@ -6,6 +6,7 @@ pub mod feed;
 pub mod http;
 pub mod limits;
 pub mod loaders;
+pub mod pagination;
 pub mod profiles;
 pub mod scalars;
 pub mod schema;

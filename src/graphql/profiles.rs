@@ -2,10 +2,17 @@
 
 use async_graphql::{
     Context, ID, InputObject, MaybeUndefined, Object, Result,
-    connection::{Connection, Edge, EmptyFields},
+    connection::{Connection, EmptyFields},
 };
 
-use super::{actor, cards::PageArgs, loaders::Loaders, mutation_id, query_id, state, users::User};
+use super::{
+    actor,
+    loaders::Loaders,
+    mutation_id,
+    pagination::{PageArgs, connection},
+    query_id, state,
+    users::User,
+};
 use crate::{
     domain::{
         Timestamp,
@@ -170,17 +177,12 @@ impl ProfileQuery {
         let users = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
         Loaders::of(ctx).prime(users, false).await.gql()?;
         let page = page.map(|(profile, _)| profile);
-        let mut conn = Connection::with_additional_fields(
-            page.has_previous,
-            page.has_next,
+        Ok(connection(
+            page,
+            profiles::position,
+            Profile,
             ProfileCount { filter },
-        );
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|p| Edge::new(profiles::position(&p).encode(), Profile(p))),
-        );
-        Ok(conn)
+        ))
     }
 }
 

@@ -4,8 +4,9 @@ use async_graphql::{Context, ID, Object, Result};
 
 use super::{
     actor,
-    cards::{CardConnection, CardFilterGql, CardOrderGql, PageArgs, card_connection},
+    cards::{CardConnection, CardFilterGql, CardOrderGql, card_connection},
     loaders::Loaders,
+    pagination::PageArgs,
     profiles::Profile,
     state,
 };
