@@ -343,3 +343,62 @@ async fn the_sse_stream_rejects_a_bad_token_and_bad_filters() {
     assert_eq!(r.status, 400);
     assert_eq!(r.body["owner"][0], "Enter a valid UUID.");
 }
+
+/// A password change in one session, and "log out everywhere", end the
+/// subscriptions of the user's other sessions (UNAUTHENTICATED, then 4401).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_change_and_logout_everywhere_end_other_sessions_feeds() {
+    let app = TestApp::spawn().await;
+    let me = app.register(&unique("revoked")).await;
+    let second = app.login(&me.username, &me.password).await;
+    let second_access = second.body["access"].as_str().unwrap().to_string();
+
+    async fn ended(ws: &mut GqlWs) {
+        match ws.next(Duration::from_secs(10)).await {
+            Incoming::Json(m) => assert_eq!(
+                m["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                "{m}"
+            ),
+            other => panic!("expected UNAUTHENTICATED, got {other:?}"),
+        }
+        loop {
+            match ws.next(Duration::from_secs(10)).await {
+                Incoming::Json(m) if m["type"] == "complete" => continue,
+                Incoming::Closed(code) => return assert_eq!(code, Some(4401)),
+                other => panic!("expected close 4401, got {other:?}"),
+            }
+        }
+    }
+
+    // The second session's feed ends when the first changes the password.
+    let mut ws = GqlWs::connect(&app, MODERN, Some(&second_access))
+        .await
+        .unwrap();
+    ws.subscribe("p", CARD_EVENTS, json!({})).await;
+    let new_password = "another-horse-battery";
+    let r = app
+        .post(
+            "/api/auth/password/change/",
+            json!({"old_password": me.password, "new_password1": new_password,
+                   "new_password2": new_password}),
+            Some(&me.access),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    ended(&mut ws).await;
+
+    // The first (kept) session's feed ends on "log out everywhere".
+    let mut own = GqlWs::connect(&app, MODERN, Some(&me.access))
+        .await
+        .unwrap();
+    own.subscribe("a", CARD_EVENTS, json!({})).await;
+    let r = app
+        .post(
+            "/api/auth/logout/",
+            json!({"all_sessions": true}),
+            Some(&me.access),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    ended(&mut own).await;
+}
