@@ -70,9 +70,10 @@ pub struct Config {
     #[arg(long, global = true, env = "MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
     pub migrate_on_start: bool,
 
-    /// Most database connections in the pool.
-    #[arg(long, global = true, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
-    pub db_max_connections: u32,
+    /// Most database connections in the pool (default: 4 on SQLite, whose
+    /// queries run on one thread per connection, 16 on PostgreSQL).
+    #[arg(long, global = true, env = "DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
 
     /// Abuse limits on the auth routes: `on` or `off` (for test rigs).
     #[arg(long, global = true, env = "RATE_LIMITS", default_value = "on", value_parser = parse_switch)]
@@ -138,7 +139,7 @@ impl Config {
             log_format: LogFormat::Text,
             body_limit: 1024 * 1024,
             migrate_on_start: true,
-            db_max_connections: 16,
+            db_max_connections: None,
             hash_threads: 0,
             rate_limits: true,
             trusted_proxies: Vec::new(),

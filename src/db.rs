@@ -31,12 +31,20 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         Some(path) => Some(lock_beside(&path).await?),
         None => None,
     };
+    // SQLite runs each connection's queries on a thread of its own: beyond a
+    // few, more connections only add context switches (bench/README.md).
+    let pool = config
+        .db_max_connections
+        .unwrap_or(if url.starts_with("sqlite:") { 4 } else { 16 });
     let mut opts = ConnectOptions::new(url);
-    opts.max_connections(config.db_max_connections.max(2))
+    opts.max_connections(pool.max(2))
         .min_connections(1)
         // An unreachable database is a 503 within 2 s (the contract), with margin.
         .connect_timeout(Duration::from_millis(1500))
         .acquire_timeout(Duration::from_millis(1500))
+        // A ping on every checkout is a round trip (a thread hop on SQLite) per
+        // query; only a connection idle for a while is checked before use.
+        .test_before_acquire_if_idle_for(Duration::from_secs(2))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

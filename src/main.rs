@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+
 use clap::{Parser, Subcommand};
 use spider_web::{
     Application, BoxError,
@@ -39,17 +41,36 @@ enum Command {
     },
 }
 
-fn init_tracing(format: LogFormat) {
+/// Logs to stderr. The server writes through a background thread
+/// (`tracing-appender`): a request never waits on the write, and lines
+/// logged together leave in one write. It keeps up to 128k lines
+/// queued and drops lines beyond that rather than slow requests down; the
+/// returned guard flushes the queue when dropped, at the end of `main`.
+fn init_tracing(
+    format: LogFormat,
+    background: bool,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm_migration=warn")
     });
+    let ansi = std::io::stderr().is_terminal();
+    let (writer, guard) = if background {
+        let (w, g) = tracing_appender::non_blocking(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
+        (BoxMakeWriter::new(w), Some(g))
+    } else {
+        (BoxMakeWriter::new(std::io::stderr), None)
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Text => builder.with_ansi(ansi).init(),
     }
+    guard
 }
 
 #[tokio::main]
@@ -61,13 +82,13 @@ async fn main() -> Result<(), BoxError> {
             print!("{}", spider_web::graphql::sdl());
         }
         Command::Migrate => {
-            init_tracing(config.log_format);
+            init_tracing(config.log_format, false);
             let db = spider_web::db::connect(&config).await?;
             spider_web::db::migrate(&db, &config).await?;
             tracing::info!("migrations applied");
         }
         Command::CreateAdmin { username, email } => {
-            init_tracing(config.log_format);
+            init_tracing(config.log_format, false);
             let password = match std::env::var("ADMIN_PASSWORD") {
                 Ok(p) if !p.is_empty() => p,
                 _ => rpassword::prompt_password("Password for the new admin: ")?,
@@ -88,7 +109,7 @@ async fn main() -> Result<(), BoxError> {
             }
         }
         Command::Serve => {
-            init_tracing(config.log_format);
+            let _log = init_tracing(config.log_format, true);
             let app = Application::build(config).await?;
             tracing::info!(addr = %app.local_addr(), "listening");
             app.run(spider_web::shutdown_signal()).await?;

@@ -530,3 +530,31 @@ async fn cli_create_admin_makes_a_staff_user() {
     let me = app.get("/api/auth/user/", r.body["access"].as_str()).await;
     assert_eq!(me.body["is_staff"], true, "{me:?}");
 }
+
+/// The bundled SQLite is built with the query-planner stability guarantee
+/// (`.cargo/config.toml`): without it every statement with a bound `LIMIT ?`
+/// is re-parsed on each execution (bench/README.md). Checked on any backend:
+/// the library is linked either way.
+#[tokio::test]
+async fn bundled_sqlite_has_the_query_planner_stability_guarantee() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("qpsg.db").display());
+    let config = spider_web::config::Config::new(Some(url), dir.path().join("data"));
+    let db = spider_web::db::connect(&config).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA compile_options",
+        ))
+        .await
+        .unwrap();
+    let options: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(
+        options.iter().any(|o| o == "ENABLE_QPSG"),
+        "compile options: {options:?}"
+    );
+}
