@@ -2,13 +2,18 @@
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::fmt::writer::BoxMakeWriter;
-
 use clap::{Parser, Subcommand};
 use spider_web::{
     Application, BoxError,
     config::{Config, LogFormat},
 };
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+
+/// mimalloc instead of glibc's malloc: a request allocates many small
+/// short-lived objects (rows, JSON, GraphQL values), and glibc spent ~20 % of
+/// the server's CPU in malloc/free under bench S6 (bench/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(

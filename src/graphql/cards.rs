@@ -222,10 +222,17 @@ impl CardQuery {
         let Some(id) = query_id(&id) else {
             return Ok(None);
         };
-        Ok(cards::get(state(ctx), actor(ctx), id)
+        let Some((card, owner)) = cards::get_with_owner(state(ctx), actor(ctx), id)
             .await
             .gql()?
-            .map(Card))
+        else {
+            return Ok(None);
+        };
+        Loaders::of(ctx)
+            .prime(owner.into_iter().collect(), false)
+            .await
+            .gql()?;
+        Ok(Some(Card(card)))
     }
 
     /// The cards the caller may read, newest first by default.

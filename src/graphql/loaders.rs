@@ -41,8 +41,9 @@ impl Loader<Uuid> for ProfileByUserLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Option<ProfileView>>, AppError> {
-        let mut found = profiles::by_users(&self.0, keys).await?;
-        Ok(keys.iter().map(|k| (*k, found.remove(k))).collect())
+        let found = profiles::by_users(&self.0, keys).await?;
+        // `get`, not `remove`: a key given twice must not lose its profile.
+        Ok(keys.iter().map(|k| (*k, found.get(k).cloned())).collect())
     }
 }
 
@@ -90,12 +91,17 @@ impl Loaders {
         users: Vec<user::Model>,
         with_profiles: bool,
     ) -> Result<(), AppError> {
-        let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        let mut ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
         self.users
             .feed_many(users.into_iter().map(|u| (u.id, u)))
             .await;
         if with_profiles && !ids.is_empty() {
-            self.profiles.load_many(ids).await?;
+            // Straight to the loader: one statement now, not after the
+            // DataLoader's batching delay.
+            let found = self.profiles.loader().load(&ids).await?;
+            self.profiles.feed_many(found).await;
         }
         Ok(())
     }
