@@ -13,7 +13,7 @@
 #                         or direct SQL into `cards` (default above 5000; needs
 #                         the server this script starts)
 #   --duration D          wrk duration of each scenario (default 10s)
-#   --scenarios LIST      comma-separated subset of S7,S1,S2,S2deep,S5,S6,S3,S4
+#   --scenarios LIST      comma-separated subset of S7,S1,S2,S2deep,S5,S6,S3,S4,S4reads
 #                         (default: all, in that order)
 #   URL                   benchmark this running server (e.g. http://127.0.0.1:8000);
 #                         it must run with RATE_LIMITS=off; give its pid in
@@ -44,7 +44,7 @@ postgres=0
 cards=1000
 seed=
 duration=10s
-scenarios=S7,S1,S2,S2deep,S5,S6,S3,S4
+scenarios=S7,S1,S2,S2deep,S5,S6,S3,S4,S4reads
 url=
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -331,6 +331,15 @@ for s in "${list[@]}"; do
         S6) run_one S6 s6_gql_cards.lua "$CONNS" ;;
         S3) run_one S3 s3_create.lua "$CONNS" ;;
         S4) run_one S4 s4_login.lua 16 ;;
+        S4reads)
+            # Reads (S1's requests, 16 connections) while a login storm (S4's,
+            # 16 connections) runs beside them for the same time.
+            say "S4reads: login storm in the background: wrk -t1 -c16 -d$duration (s4_login.lua)"
+            wrk -t1 -c16 -d"$duration" --timeout 5s -s "$WRK_DIR/s4_login.lua" "$url" >"$WORK/S4storm.out" 2>&1 &
+            storm=$!
+            run_one S4reads s1_card.lua 16
+            wait "$storm" || true
+            say "S4reads: the storm made $(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$WORK/S4storm.out") logins/s" ;;
         *) say "unknown scenario $s"; exit 1 ;;
     esac
 done
@@ -372,6 +381,9 @@ for s in "${list[@]}"; do
             need=$(awk -v a="${RPS[S1]:-0}" 'BEGIN {printf "%.0f", a * 0.7}')
             TGT[$s]="≥ 0.7×S1 ($need req/s)"
             VER[$s]=$(mark ge "$r" "$need") ;;
+        S4reads)
+            TGT[$s]="p99 ≤ 25 ms during a login storm"
+            VER[$s]=$(mark all "le $p 25" "[[ $e = 0 ]]") ;;
         S6)
             TGT[$s]="≥ 4,000 req/s"
             VER[$s]=$(mark ge "$r" 4000) ;;
@@ -385,6 +397,7 @@ declare -A LABEL=(
     [S2deep]="S2 deep: page ${deep_page:-?} by cursor (anon)"
     [S3]='S3 POST /api/cards/ (bearer)'
     [S4]='S4 POST /api/auth/login/ (16 conns)'
+    [S4reads]='S4 reads: S1 with 16 conns during a login storm (16 conns)'
     [S5]='S5 GraphQL card(id) + owner (bearer)'
     [S6]='S6 GraphQL cards(first: 20) + owner + profile'
     [S7]='S7 GET /healthz (ceiling)'
@@ -394,7 +407,7 @@ echo "$DB_LABEL, $cards cards seeded ($seed), wrk -t$THREADS -c$CONNS -d$duratio
 echo
 echo "| scenario | req/s | p50 ms | p99 ms | errors | server VmHWM MiB | target | |"
 echo "|---|---:|---:|---:|---:|---:|---|---|"
-for s in S1 S2 S2deep S3 S4 S5 S6 S7; do
+for s in S1 S2 S2deep S3 S4 S4reads S5 S6 S7; do
     [[ -n ${RPS[$s]:-} ]] || continue
     echo "| ${LABEL[$s]} | ${RPS[$s]} | ${P50[$s]} | ${P99[$s]} | ${ERR[$s]} | ${HWM[$s]} | ${TGT[$s]} | ${VER[$s]} |"
 done
