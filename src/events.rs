@@ -124,7 +124,9 @@ impl EventBus {
     /// Announces a card change (after it was committed).
     pub async fn card_changed(&self, change: CardChange, card: Option<CardView>) {
         match &self.notify {
-            Some(db) => self.notify(db, &Wire::Card(change)).await,
+            // The `cards_notify` trigger (migration 6) has announced it, in
+            // the writing transaction.
+            Some(_) => {}
             None => self.local(BusEvent::Card(change, card.map(Arc::new))),
         }
     }

@@ -7,6 +7,7 @@ mod m20261124_000002_create_sessions;
 mod m20261124_000003_create_refresh_tokens;
 mod m20261124_000004_create_profiles;
 mod m20261124_000005_create_cards;
+mod m20261124_000006_notify_card_changes;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_create_refresh_tokens::Migration),
             Box::new(m20261124_000004_create_profiles::Migration),
             Box::new(m20261124_000005_create_cards::Migration),
+            Box::new(m20261124_000006_notify_card_changes::Migration),
         ]
     }
 }

@@ -402,3 +402,23 @@ async fn password_change_and_logout_everywhere_end_other_sessions_feeds() {
     assert_eq!(r.status, 200);
     ended(&mut own).await;
 }
+
+/// On PostgreSQL a trigger announces every committed change to `cards`, so a
+/// change made outside the server (here: the owner's account deleted by
+/// hand, which deletes the card by cascade) still reaches subscribers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_deleted_outside_the_server_is_announced_on_postgres() {
+    let app = TestApp::spawn().await;
+    if !app.is_postgres() {
+        // SQLite has no NOTIFY; its one instance announces its own writes.
+        return;
+    }
+    let writer = app.register(&unique("gone")).await;
+    let card = post_card(&app, &writer.access, "soon gone", "public").await;
+    let mut ws = GqlWs::connect(&app, MODERN, None).await.unwrap();
+    ws.subscribe("1", CARD_EVENTS, json!({})).await;
+    app.delete_user(&writer.id).await;
+    let event = ws.next_event().await;
+    assert_eq!(event["kind"], "DELETED", "{event}");
+    assert_eq!(event["cardId"], card.as_str());
+}
