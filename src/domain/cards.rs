@@ -288,18 +288,21 @@ impl CardRow {
     }
 }
 
+/// The card columns a reader is shown (not the search copies).
+const SHOWN: [card::Column; 7] = [
+    card::Column::Id,
+    card::Column::OwnerId,
+    card::Column::Title,
+    card::Column::Body,
+    card::Column::Visibility,
+    card::Column::CreatedAt,
+    card::Column::UpdatedAt,
+];
+
 fn shown(select: Select<card::Entity>) -> Selector<SelectModel<CardRow>> {
     select
         .select_only()
-        .columns([
-            card::Column::Id,
-            card::Column::OwnerId,
-            card::Column::Title,
-            card::Column::Body,
-            card::Column::Visibility,
-            card::Column::CreatedAt,
-            card::Column::UpdatedAt,
-        ])
+        .columns(SHOWN)
         .column_as(user::Column::Username, "owner_username")
         .join(JoinType::LeftJoin, card::Relation::Owner.def())
         .into_model::<CardRow>()
@@ -377,15 +380,7 @@ impl CardOwnerRow {
 fn with_owner(select: Select<card::Entity>) -> Selector<SelectModel<CardOwnerRow>> {
     select
         .select_only()
-        .columns([
-            card::Column::Id,
-            card::Column::OwnerId,
-            card::Column::Title,
-            card::Column::Body,
-            card::Column::Visibility,
-            card::Column::CreatedAt,
-            card::Column::UpdatedAt,
-        ])
+        .columns(SHOWN)
         .column_as(user::Column::Username, "owner_username")
         .column_as(user::Column::UsernameKey, "owner_username_key")
         .column_as(user::Column::Email, "owner_email")
