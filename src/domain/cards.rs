@@ -40,6 +40,11 @@ impl Visibility {
         }
     }
 
+    /// The visibility stored in a row; anything unknown is private (fails closed).
+    fn stored(s: &str) -> Self {
+        Self::parse(s).unwrap_or(Visibility::Private)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "public" => Some(Visibility::Public),
@@ -70,7 +75,7 @@ impl CardView {
             owner_username,
             title: card.title,
             body: card.body,
-            visibility: Visibility::parse(&card.visibility).unwrap_or(Visibility::Private),
+            visibility: Visibility::stored(&card.visibility),
             created_at: card.created_at.into(),
             updated_at: card.updated_at.into(),
         }
@@ -105,11 +110,7 @@ pub fn parse_owner_filter(raw: Option<&str>) -> Result<Option<Uuid>> {
 
 /// May `actor` read `card`? Private cards: the owner and staff only.
 pub fn can_read(card: &card::Model, actor: &Actor) -> bool {
-    may_read(
-        card.owner_id,
-        Visibility::parse(&card.visibility).unwrap_or(Visibility::Private),
-        actor,
-    )
+    may_read(card.owner_id, Visibility::stored(&card.visibility), actor)
 }
 
 fn may_read(owner_id: Uuid, visibility: Visibility, actor: &Actor) -> bool {
@@ -281,7 +282,7 @@ impl CardRow {
             owner_username: self.owner_username.unwrap_or_default(),
             title: self.title,
             body: self.body,
-            visibility: Visibility::parse(&self.visibility).unwrap_or(Visibility::Private),
+            visibility: Visibility::stored(&self.visibility),
             created_at: self.created_at.into(),
             updated_at: self.updated_at.into(),
         }
@@ -426,6 +427,7 @@ pub async fn get_with_owner(
         .filter(|(c, _)| may_read(c.owner_id, c.visibility, actor)))
 }
 
+/// Updates a card: `full` (PUT) requires the title; otherwise any subset.
 pub async fn update(
     ctx: &AppState,
     actor: &Actor,
@@ -513,14 +515,23 @@ pub async fn list(
     filter: &CardFilter,
     page: &PageRequest,
 ) -> Result<Page<CardView>> {
+    let (select, plan) = page_of(actor, filter, page)?;
+    let rows = shown(select).all(&ctx.db).await?;
+    Ok(plan.finish(rows).map(CardRow::into_view))
+}
+
+/// The cards the caller may read under `filter`, shaped into one page.
+fn page_of(
+    actor: &Actor,
+    filter: &CardFilter,
+    page: &PageRequest,
+) -> Result<(Select<card::Entity>, pagination::PagePlan)> {
     let select = card::Entity::find().filter(list_condition(actor, filter)?);
     let keys = KeyColumns {
         created_at: card::Column::CreatedAt,
         id: card::Column::Id,
     };
-    let (select, plan) = pagination::plan(select, keys, page);
-    let rows = shown(select).all(&ctx.db).await?;
-    Ok(plan.finish(rows).map(CardRow::into_view))
+    Ok(pagination::plan(select, keys, page))
 }
 
 /// Like [`list`], with each card's owner (loaded by the same query).
@@ -530,12 +541,7 @@ pub async fn list_with_owners(
     filter: &CardFilter,
     page: &PageRequest,
 ) -> Result<Page<(CardView, Option<user::Model>)>> {
-    let select = card::Entity::find().filter(list_condition(actor, filter)?);
-    let keys = KeyColumns {
-        created_at: card::Column::CreatedAt,
-        id: card::Column::Id,
-    };
-    let (select, plan) = pagination::plan(select, keys, page);
+    let (select, plan) = page_of(actor, filter, page)?;
     let rows = with_owner(select).all(&ctx.db).await?;
     Ok(plan.finish(rows).map(CardOwnerRow::split))
 }
