@@ -25,6 +25,9 @@ pub const NON_FIELD_ERRORS: &str = "non_field_errors";
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
+/// Any error of start-up and the command line.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, Clone)]
 pub enum AppError {
     /// 400 with a field → messages map.
@@ -47,6 +50,8 @@ pub enum AppError {
     Conflict(String),
     /// 413.
     PayloadTooLarge,
+    /// 408: the request took longer than the server allows.
+    Timeout,
     /// 429 with the seconds until a retry may succeed.
     Throttled(u64),
     /// 503: the database cannot be reached.
@@ -65,6 +70,11 @@ impl AppError {
         AppError::Validation(map)
     }
 
+    /// Validation errors on one field.
+    pub fn field_messages(field: &str, messages: Vec<String>) -> Self {
+        AppError::Validation(FieldErrors::from([(field.to_string(), messages)]))
+    }
+
     /// An internal error: logs the cause once, server-side.
     pub fn internal(cause: impl std::fmt::Debug) -> Self {
         tracing::error!(?cause, "internal error");
@@ -81,6 +91,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable | AppError::SlowSubscriber => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -88,7 +99,7 @@ impl AppError {
     }
 
     /// The DRF-style `code` of a `{"detail", "code"}` body.
-    fn rest_code(&self) -> &'static str {
+    pub fn rest_code(&self) -> &'static str {
         match self {
             AppError::Validation(_) => "invalid",
             AppError::Parse(_) => "parse_error",
@@ -100,6 +111,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Timeout => "timeout",
             AppError::Throttled(_) => "throttled",
             AppError::Unavailable => "unavailable",
             AppError::SlowSubscriber => "slow_subscriber",
@@ -124,6 +136,7 @@ impl AppError {
             AppError::MethodNotAllowed(m) => format!("Method \"{m}\" not allowed."),
             AppError::Conflict(msg) => msg.clone(),
             AppError::PayloadTooLarge => "Request body is too large.".into(),
+            AppError::Timeout => "Request timed out.".into(),
             AppError::Throttled(secs) => {
                 format!("Request was throttled. Expected available in {secs} seconds.")
             }
@@ -146,11 +159,20 @@ impl AppError {
             AppError::NotFound => "NOT_FOUND",
             AppError::MethodNotAllowed(_) => "BAD_REQUEST",
             AppError::Conflict(_) => "CONFLICT",
-            AppError::PayloadTooLarge => "BAD_REQUEST",
+            AppError::PayloadTooLarge | AppError::Timeout => "BAD_REQUEST",
             AppError::Throttled(_) => "RATE_LIMITED",
             AppError::Unavailable => "SERVICE_UNAVAILABLE",
             AppError::SlowSubscriber => "SLOW_SUBSCRIBER",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The close code of a WebSocket whose subscription ended with this
+    /// error: 1013 (try again later) for a slow subscriber, else 4401.
+    pub fn ws_close_code(&self) -> u16 {
+        match self {
+            AppError::SlowSubscriber => 1013,
+            _ => 4401,
         }
     }
 

@@ -99,9 +99,15 @@ async fn main() -> Result<(), BoxError> {
                 _ => rpassword::prompt_password("Password for the new admin: ")?,
             };
             let state = spider_web::build_state(config).await?;
-            spider_web::db::migrate(&state.db, &state.config).await?;
-            match spider_web::domain::auth::create_admin(&state, &username, &email, &password).await
-            {
+            spider_web::db::migrate(&state.domain.db, &state.config).await?;
+            let created = spider_web::domain::accounts::create_admin(
+                &state.domain,
+                &username,
+                &email,
+                &password,
+            )
+            .await;
+            match created {
                 Ok(user) => println!("created staff user {} ({})", user.username, user.id),
                 Err(spider_web::error::AppError::Validation(errors)) => {
                     eprintln!("cannot create admin: {}", serde_json::to_string(&errors)?);

@@ -1,7 +1,5 @@
-//! Authentication mechanics: password hashing, tokens, and who is calling.
+//! Authentication mechanics: password hashing and token codecs. Nothing here
+//! knows of requests or of the domain's rules.
 
-pub mod actor;
 pub mod password;
 pub mod tokens;
-
-pub use actor::{Actor, AuthUser, CurrentUser};

@@ -11,7 +11,10 @@ use sea_orm::{
 /// Search and filter text obeys the text rule: no NUL characters.
 pub fn check(field: &str, value: Option<&str>) -> crate::error::Result<()> {
     match value {
-        Some(v) if v.contains('\0') => Err(crate::error::AppError::field(field, super::text::NUL)),
+        Some(v) if v.contains('\0') => Err(crate::error::AppError::field(
+            field,
+            crate::domain::input::NUL,
+        )),
         _ => Ok(()),
     }
 }

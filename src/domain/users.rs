@@ -1,18 +1,24 @@
 //! Users: the username, email and password rules, what others may see of a user,
 //! and changes to one's own account.
 
+use std::collections::HashMap;
+
 use entity::user;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
-    sea_query::Condition,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    SqlErr,
+    sea_query::{Condition, Expr},
 };
 use uuid::Uuid;
 
-use super::{Timestamp, text};
 use crate::{
-    auth::{Actor, AuthUser},
+    domain::{
+        Ctx,
+        actor::{Actor, AuthUser, User},
+        input::{Field, non_blank},
+        time::Timestamp,
+    },
     error::{AppError, Result, Validator},
-    state::AppState,
 };
 
 pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
@@ -25,8 +31,8 @@ pub const EMAIL_INVALID: &str = "Enter a valid email address.";
 pub struct Username(String);
 
 impl Username {
-    pub fn parse(raw: Option<&str>) -> std::result::Result<Self, Vec<String>> {
-        let v = text::non_blank(raw)?;
+    pub fn parse(raw: Field<&str>) -> std::result::Result<Self, Vec<String>> {
+        let v = non_blank(raw)?;
         let mut errors = Vec::new();
         let len = v.chars().count();
         if len < 3 {
@@ -63,8 +69,8 @@ impl Username {
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: Option<&str>) -> std::result::Result<Self, Vec<String>> {
-        let v = text::non_blank(raw)?;
+    pub fn parse(raw: Field<&str>) -> std::result::Result<Self, Vec<String>> {
+        let v = non_blank(raw)?;
         if is_valid_email(v) {
             Ok(Email(v.to_string()))
         } else {
@@ -153,7 +159,7 @@ pub struct UserView {
 
 impl UserView {
     /// The user as `viewer` may see them.
-    pub fn for_viewer(user: &user::Model, viewer: &Actor) -> Self {
+    pub fn for_viewer(user: &User, viewer: &Actor) -> Self {
         let sees_email = viewer.is_staff() || viewer.user_id() == Some(user.id);
         Self {
             id: user.id,
@@ -166,7 +172,7 @@ impl UserView {
     }
 
     /// The user as they see themself.
-    pub fn own(user: &user::Model) -> Self {
+    pub fn own(user: &User) -> Self {
         Self {
             email: Some(user.email.clone()),
             ..Self::for_viewer(user, &Actor(None))
@@ -193,7 +199,23 @@ pub async fn check_unique(
     if let Some(k) = &ekey {
         cond = cond.add(user::Column::EmailKey.eq(k.as_str()));
     }
-    let clashes = user::Entity::find().filter(cond).all(db).await?;
+    #[derive(FromQueryResult)]
+    struct Keys {
+        id: Uuid,
+        username_key: String,
+        email_key: String,
+    }
+    let clashes = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::UsernameKey,
+            user::Column::EmailKey,
+        ])
+        .filter(cond)
+        .into_model::<Keys>()
+        .all(db)
+        .await?;
     for other in clashes.iter().filter(|u| Some(u.id) != except) {
         if ukey.as_deref() == Some(other.username_key.as_str()) && !v.has("username") {
             v.add("username", USERNAME_TAKEN);
@@ -222,24 +244,24 @@ pub fn map_unique_violation(err: DbErr) -> AppError {
 /// Changes to one's own account (`PATCH`/`PUT /api/auth/user`, `updateMe`).
 #[derive(Debug, Default, Clone)]
 pub struct UserUpdate {
-    pub username: Option<String>,
-    pub email: Option<String>,
+    pub username: Field<String>,
+    pub email: Field<String>,
 }
 
 /// Updates the caller's username and/or email. `full` (PUT) requires both.
 pub async fn update_me(
-    ctx: &AppState,
+    ctx: &Ctx,
     auth: &AuthUser,
     input: UserUpdate,
     full: bool,
 ) -> Result<UserView> {
     let mut v = Validator::new();
-    let username = if full || input.username.is_some() {
+    let username = if full || !input.username.is_absent() {
         v.check("username", Username::parse(input.username.as_deref()))
     } else {
         None
     };
-    let email = if full || input.email.is_some() {
+    let email = if full || !input.email.is_absent() {
         v.check("email", Email::parse(input.email.as_deref()))
     } else {
         None
@@ -254,17 +276,24 @@ pub async fn update_me(
     .await?;
     v.finish()?;
 
-    let mut active: user::ActiveModel = auth.user.clone().into();
+    let mut user = auth.user.clone();
+    let mut update = user::Entity::update_many().filter(user::Column::Id.eq(user.id));
     if let Some(u) = &username {
-        active.username = Set(u.as_str().to_string());
-        active.username_key = Set(u.key());
+        update = update
+            .col_expr(user::Column::Username, Expr::value(u.as_str()))
+            .col_expr(user::Column::UsernameKey, Expr::value(u.key()));
+        user.username = u.as_str().to_string();
     }
     if let Some(e) = &email {
-        active.email = Set(e.as_str().to_string());
-        active.email_key = Set(e.key());
+        update = update
+            .col_expr(user::Column::Email, Expr::value(e.as_str()))
+            .col_expr(user::Column::EmailKey, Expr::value(e.key()));
+        user.email = e.as_str().to_string();
     }
-    let updated = active.update(&ctx.db).await.map_err(map_unique_violation)?;
-    Ok(UserView::own(&updated))
+    if username.is_some() || email.is_some() {
+        update.exec(&ctx.db).await.map_err(map_unique_violation)?;
+    }
+    Ok(UserView::own(&user))
 }
 
 /// The caller's own user.
@@ -272,21 +301,31 @@ pub fn me(auth: &AuthUser) -> UserView {
     UserView::own(&auth.user)
 }
 
+/// A user by id, without the password hash.
+pub async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>> {
+    Ok(user::Entity::find_by_id(id)
+        .select_only()
+        .columns(User::COLUMNS)
+        .into_model::<User>()
+        .one(db)
+        .await?)
+}
+
 /// Users by id, for batching.
-pub async fn by_ids(
-    ctx: &AppState,
-    ids: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, user::Model>> {
+pub async fn by_ids(ctx: &Ctx, ids: &[Uuid]) -> Result<HashMap<Uuid, User>> {
     let rows = user::Entity::find()
+        .select_only()
+        .columns(User::COLUMNS)
         .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .into_model::<User>()
         .all(&ctx.db)
         .await?;
     Ok(rows.into_iter().map(|u| (u.id, u)).collect())
 }
 
 /// A user by id, as the viewer may see them.
-pub async fn find(ctx: &AppState, viewer: &Actor, id: Uuid) -> Result<Option<UserView>> {
-    let user = user::Entity::find_by_id(id).one(&ctx.db).await?;
+pub async fn find(ctx: &Ctx, viewer: &Actor, id: Uuid) -> Result<Option<UserView>> {
+    let user = load_user(&ctx.db, id).await?;
     Ok(user.map(|u| UserView::for_viewer(&u, viewer)))
 }
 
@@ -296,15 +335,21 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert!(Username::parse(Some("al.ice+1@x-y_z")).is_ok());
-        assert_eq!(Username::parse(Some("  bob  ")).unwrap().as_str(), "bob");
-        assert!(Username::parse(Some("ab")).is_err());
-        assert!(Username::parse(Some(&"a".repeat(151))).is_err());
-        assert!(Username::parse(Some("bad name")).is_err());
-        assert!(Username::parse(Some("ünï")).is_err());
-        assert!(Username::parse(Some("   ")).is_err());
-        assert!(Username::parse(None).is_err());
-        assert_eq!(Username::parse(Some("AlIcE")).unwrap().key(), "alice");
+        assert!(Username::parse(Field::Value("al.ice+1@x-y_z")).is_ok());
+        assert_eq!(
+            Username::parse(Field::Value("  bob  ")).unwrap().as_str(),
+            "bob"
+        );
+        assert!(Username::parse(Field::Value("ab")).is_err());
+        assert!(Username::parse(Field::Value(&"a".repeat(151))).is_err());
+        assert!(Username::parse(Field::Value("bad name")).is_err());
+        assert!(Username::parse(Field::Value("ünï")).is_err());
+        assert!(Username::parse(Field::Value("   ")).is_err());
+        assert!(Username::parse(Field::Absent).is_err());
+        assert_eq!(
+            Username::parse(Field::Value("AlIcE")).unwrap().key(),
+            "alice"
+        );
     }
 
     #[test]
@@ -314,7 +359,7 @@ mod tests {
             "first.last+tag@sub.example.org",
             "x_y@ex-ample.com",
         ] {
-            assert!(Email::parse(Some(ok)).is_ok(), "{ok}");
+            assert!(Email::parse(Field::Value(ok)).is_ok(), "{ok}");
         }
         for bad in [
             "",
@@ -326,7 +371,7 @@ mod tests {
             "a@-b.com",
             "a@b.c",
         ] {
-            assert!(Email::parse(Some(bad)).is_err(), "{bad}");
+            assert!(Email::parse(Field::Value(bad)).is_err(), "{bad}");
         }
     }
 

@@ -1,12 +1,17 @@
 //! Sign-up, sign-in and session mutations.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
-use super::{actor, client, state, users::User};
+use super::{
+    context::{actor, client, domain, field},
+    objects::User,
+};
 use crate::{
     domain::{
-        Timestamp,
-        auth::{self, ChangePasswordInput, LoginInput, RegisterInput, SignedIn},
+        accounts::{self, ChangePasswordInput, LoginInput, RegisterInput},
+        input::Field,
+        sessions::{self, LogoutInput, SignedIn},
+        time::Timestamp,
         users::{self, UserUpdate},
     },
     error::GqlResult,
@@ -49,8 +54,8 @@ pub struct RegisterInputGql {
 #[derive(InputObject)]
 #[graphql(name = "LoginInput")]
 pub struct LoginInputGql {
-    username: Option<String>,
-    email: Option<String>,
+    username: MaybeUndefined<String>,
+    email: MaybeUndefined<String>,
     password: String,
 }
 
@@ -65,8 +70,8 @@ pub struct ChangePasswordInputGql {
 #[derive(InputObject)]
 #[graphql(name = "UpdateMeInput")]
 pub struct UpdateMeInputGql {
-    username: Option<String>,
-    email: Option<String>,
+    username: MaybeUndefined<String>,
+    email: MaybeUndefined<String>,
 }
 
 #[derive(Default)]
@@ -77,12 +82,12 @@ impl AuthMutation {
     /// Creates an account and signs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInputGql) -> Result<AuthPayload> {
         let input = RegisterInput {
-            username: Some(input.username),
-            email: Some(input.email),
-            password1: Some(input.password1),
-            password2: Some(input.password2),
+            username: Field::Value(input.username),
+            email: Field::Value(input.email),
+            password1: Field::Value(input.password1),
+            password2: Field::Value(input.password2),
         };
-        auth::register(state(ctx), client(ctx), input)
+        accounts::register(domain(ctx), client(ctx), input)
             .await
             .map(Into::into)
             .gql()
@@ -91,11 +96,11 @@ impl AuthMutation {
     /// Signs in; failures read the same whether or not the user exists.
     async fn login(&self, ctx: &Context<'_>, input: LoginInputGql) -> Result<AuthPayload> {
         let input = LoginInput {
-            username: input.username,
-            email: input.email,
-            password: Some(input.password),
+            username: field(input.username),
+            email: field(input.email),
+            password: Field::Value(input.password),
         };
-        auth::login(state(ctx), client(ctx), input)
+        accounts::login(domain(ctx), client(ctx), input)
             .await
             .map(Into::into)
             .gql()
@@ -104,7 +109,7 @@ impl AuthMutation {
     /// Exchanges a refresh token for a new pair. Reusing a spent refresh token
     /// ends its session.
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
-        auth::refresh(state(ctx), client(ctx), Some(&refresh_token))
+        sessions::refresh(domain(ctx), client(ctx), Field::Value(refresh_token))
             .await
             .map(Into::into)
             .gql()
@@ -116,7 +121,11 @@ impl AuthMutation {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(false)")] all_sessions: Option<bool>,
     ) -> Result<bool> {
-        auth::logout(state(ctx), actor(ctx), None, all_sessions.unwrap_or(false))
+        let input = LogoutInput {
+            refresh: Field::Absent,
+            all_sessions: all_sessions.into(),
+        };
+        sessions::logout(domain(ctx), actor(ctx), input)
             .await
             .map(|()| true)
             .gql()
@@ -131,24 +140,24 @@ impl AuthMutation {
     ) -> Result<AuthPayload> {
         let me = actor(ctx).require().gql()?;
         let input = ChangePasswordInput {
-            old_password: Some(input.old_password),
-            new_password1: Some(input.new_password1),
-            new_password2: Some(input.new_password2),
+            old_password: Field::Value(input.old_password),
+            new_password1: Field::Value(input.new_password1),
+            new_password2: Field::Value(input.new_password2),
         };
-        auth::change_password(state(ctx), client(ctx), me, input)
+        accounts::change_password_reissuing(domain(ctx), client(ctx), me, input)
             .await
-            .gql()?;
-        auth::reissue(state(ctx), me).await.map(Into::into).gql()
+            .map(Into::into)
+            .gql()
     }
 
     /// Changes the caller's username and/or email.
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInputGql) -> Result<User> {
         let me = actor(ctx).require().gql()?;
         let input = UserUpdate {
-            username: input.username,
-            email: input.email,
+            username: field(input.username),
+            email: field(input.email),
         };
-        users::update_me(state(ctx), me, input, false)
+        users::update_me(domain(ctx), me, input, false)
             .await
             .map(User)
             .gql()

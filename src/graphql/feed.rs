@@ -6,15 +6,16 @@ use async_graphql::{Context, Enum, ID, InputObject, Result, SimpleObject, Subscr
 use futures_util::{Stream, StreamExt};
 
 use super::{
-    actor,
-    cards::{Card, VisibilityGql},
-    state,
-    ws::WsConnection,
+    context::{WsConnection, actor, domain},
+    inputs::VisibilityGql,
+    objects::Card,
 };
 use crate::{
-    domain::feed::{self, FeedFilter, FeedItem},
-    error::{AppError, GqlResult},
-    events::ChangeKind,
+    domain::{
+        cards::parse_owner_filter,
+        feed::{self, FeedFilter, FeedItem, bus::ChangeKind},
+    },
+    error::GqlResult,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -75,25 +76,20 @@ impl FeedSubscription {
         filter: Option<CardEventFilterGql>,
     ) -> Result<impl Stream<Item = Result<CardEvent>> + use<>> {
         let filter = filter.unwrap_or_default();
-        let owner =
-            crate::domain::cards::parse_owner_filter(filter.owner.as_ref().map(|id| id.as_str()))
-                .gql()?;
+        let owner = parse_owner_filter(filter.owner.as_ref().map(|id| id.as_str())).gql()?;
         let filter = FeedFilter {
             owner,
             visibility: filter.visibility.map(Into::into),
         };
         let connection = ctx.data_opt::<WsConnection>().cloned();
-        let stream = feed::subscribe(state(ctx), actor(ctx).clone(), filter);
+        let stream = feed::subscribe(domain(ctx), actor(ctx).clone(), filter);
         Ok(stream.map(move |item| match item {
             Ok(item) => Ok(CardEvent::from(item)),
             Err(e) => {
                 // The right to read is gone, or the subscriber is too slow:
                 // after this error the socket closes too.
                 if let Some(conn) = &connection {
-                    conn.close(match e {
-                        AppError::SlowSubscriber => 1013,
-                        _ => 4401,
-                    });
+                    conn.close(e.ws_close_code());
                 }
                 Err(e.into_graphql())
             }

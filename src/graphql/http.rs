@@ -11,11 +11,16 @@ use axum::{
 };
 
 use super::{
-    AppSchema,
     limits::{MAX_BATCH, REQUEST_ERROR_CODES, coded},
     loaders::Loaders,
+    schema::AppSchema,
 };
-use crate::{auth::Actor, client::ClientIp, error::AppError, state::AppState};
+use crate::{
+    domain::{Ctx, actor::Actor},
+    error::AppError,
+    http::{actor::actor_from_headers, client_ip::ClientIp, json::is_json},
+    state::AppState,
+};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -33,8 +38,8 @@ fn wants_graphql_json(headers: &HeaderMap) -> bool {
 
 /// The caller, resolved before the body is even read: a bad token fails the
 /// whole request with UNAUTHENTICATED, whatever else is wrong with it.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, Response> {
-    Actor::from_headers(state, headers).await.map_err(|e| {
+async fn caller(ctx: &Ctx, headers: &HeaderMap) -> Result<Actor, Response> {
+    actor_from_headers(ctx, headers).await.map_err(|e| {
         let refused = BatchResponse::Single(request_error(e));
         render(
             refused,
@@ -45,7 +50,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, Response
 }
 
 async fn execute(
-    state: AppState,
+    ctx: Ctx,
     schema: AppSchema,
     client: ClientIp,
     actor: Actor,
@@ -63,7 +68,7 @@ async fn execute(
         let refused = BatchResponse::Single(async_graphql::Response::from_errors(vec![error]));
         return render(refused, wants_graphql_json, Some(StatusCode::BAD_REQUEST));
     }
-    let req = req.data(actor).data(client).data(Loaders::new(&state));
+    let req = req.data(actor).data(client).data(Loaders::new(&ctx));
     render(schema.execute_batch(req).await, wants_graphql_json, None)
 }
 
@@ -162,7 +167,7 @@ fn render(resp: BatchResponse, graphql_json: bool, refused_with: Option<StatusCo
 /// POST: JSON bodies only (a "simple" cross-origin form or text POST is
 /// refused with 415, as the REST layer does).
 async fn graphql_post(
-    State(state): State<AppState>,
+    State(ctx): State<Ctx>,
     client: ClientIp,
     Extension(schema): Extension<AppSchema>,
     headers: HeaderMap,
@@ -172,22 +177,22 @@ async fn graphql_post(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !crate::rest::json::is_json(content_type) {
+    if !is_json(content_type) {
         return AppError::UnsupportedMediaType(content_type.to_string()).into_response();
     }
-    let actor = match caller(&state, &headers).await {
+    let actor = match caller(&ctx, &headers).await {
         Ok(actor) => actor,
         Err(refused) => return refused,
     };
     match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
-        Ok(batch) => execute(state, schema, client, actor, headers, batch.into_inner()).await,
+        Ok(batch) => execute(ctx, schema, client, actor, headers, batch.into_inner()).await,
         Err(rejection) => malformed(rejection, &headers),
     }
 }
 
 /// GET: a browser without a query gets GraphiQL; anything else is a query.
 async fn graphql_get(
-    State(state): State<AppState>,
+    State(ctx): State<Ctx>,
     client: ClientIp,
     Extension(schema): Extension<AppSchema>,
     RawQuery(query): RawQuery,
@@ -210,7 +215,7 @@ async fn graphql_get(
         )
             .into_response();
     }
-    let actor = match caller(&state, &headers).await {
+    let actor = match caller(&ctx, &headers).await {
         Ok(actor) => actor,
         Err(refused) => return refused,
     };
@@ -224,7 +229,7 @@ async fn graphql_get(
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 return r;
             }
-            execute(state, schema, client, actor, headers, batch).await
+            execute(ctx, schema, client, actor, headers, batch).await
         }
         Err(rejection) => malformed(rejection, &headers),
     }

@@ -9,32 +9,32 @@ use async_graphql::{
     Context,
     dataloader::{DataLoader, HashMapCache, Loader},
 };
-use entity::user;
 use uuid::Uuid;
 
 use crate::{
     domain::{
+        Ctx,
+        actor::User,
         profiles::{self, ProfileView},
         users,
     },
     error::AppError,
-    state::AppState,
 };
 
 /// Users by id.
-pub struct UserLoader(pub AppState);
+pub struct UserLoader(pub Ctx);
 
 impl Loader<Uuid> for UserLoader {
-    type Value = user::Model;
+    type Value = User;
     type Error = AppError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, user::Model>, AppError> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, User>, AppError> {
         users::by_ids(&self.0, keys).await
     }
 }
 
 /// Profiles by their user's id; `None` (cached too) for users without one.
-pub struct ProfileByUserLoader(pub AppState);
+pub struct ProfileByUserLoader(pub Ctx);
 
 impl Loader<Uuid> for ProfileByUserLoader {
     type Value = Option<ProfileView>;
@@ -56,15 +56,15 @@ pub struct Loaders {
 
 impl Loaders {
     /// Loaders that remember what they loaded for the rest of one request.
-    pub fn new(state: &AppState) -> Self {
+    pub fn new(ctx: &Ctx) -> Self {
         Self {
             users: Arc::new(DataLoader::with_cache(
-                UserLoader(state.clone()),
+                UserLoader(ctx.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
             )),
             profiles: Arc::new(DataLoader::with_cache(
-                ProfileByUserLoader(state.clone()),
+                ProfileByUserLoader(ctx.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
             )),
@@ -73,8 +73,8 @@ impl Loaders {
 
     /// Loaders for a long-lived WebSocket connection: batching, no memory
     /// (a cache would serve stale users for the connection's whole life).
-    pub fn uncached(state: &AppState) -> Self {
-        let loaders = Self::new(state);
+    pub fn uncached(ctx: &Ctx) -> Self {
+        let loaders = Self::new(ctx);
         loaders.users.enable_all_cache(false);
         loaders.profiles.enable_all_cache(false);
         loaders
@@ -86,11 +86,7 @@ impl Loaders {
 
     /// Primes the caches for a page: its users (already loaded by the page's
     /// join) and, when `with_profiles`, their profiles in one query.
-    pub async fn prime(
-        &self,
-        users: Vec<user::Model>,
-        with_profiles: bool,
-    ) -> Result<(), AppError> {
+    pub async fn prime(&self, users: Vec<User>, with_profiles: bool) -> Result<(), AppError> {
         let mut ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -1,84 +1,20 @@
-//! The `Profile` type, profile queries and mutations.
+//! Profile queries and mutations.
 
-use async_graphql::{
-    Context, ID, InputObject, MaybeUndefined, Object, Result,
-    connection::{Connection, EmptyFields},
-};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 
 use super::{
-    actor,
+    context::{actor, domain, field, mutation_id, query_id},
     loaders::Loaders,
-    mutation_id,
+    objects::{Profile, ProfileConnection, ProfileCount},
     pagination::{PageArgs, connection},
-    query_id, state,
-    users::User,
 };
 use crate::{
     domain::{
-        Timestamp,
         pagination::Ordering,
-        profiles::{self, ProfileFilter, ProfileInput, ProfileView},
-        users::UserView,
+        profiles::{self, ProfileFilter, ProfileInput},
     },
-    error::{AppError, GqlResult},
+    error::GqlResult,
 };
-
-/// A user's public profile.
-pub struct Profile(pub ProfileView);
-
-#[Object]
-impl Profile {
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-
-    async fn user_id(&self) -> ID {
-        ID(self.0.user_id.to_string())
-    }
-
-    async fn username(&self) -> &str {
-        &self.0.username
-    }
-
-    async fn display_name(&self) -> &str {
-        &self.0.display_name
-    }
-
-    async fn bio(&self) -> &str {
-        &self.0.bio
-    }
-
-    async fn avatar_url(&self) -> Option<&str> {
-        self.0.avatar_url.as_deref()
-    }
-
-    async fn location(&self) -> &str {
-        &self.0.location
-    }
-
-    async fn website(&self) -> Option<&str> {
-        self.0.website.as_deref()
-    }
-
-    async fn created_at(&self) -> Timestamp {
-        self.0.created_at
-    }
-
-    async fn updated_at(&self) -> Timestamp {
-        self.0.updated_at
-    }
-
-    /// The user this profile belongs to (batched).
-    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        let user = Loaders::of(ctx)
-            .users
-            .load_one(self.0.user_id)
-            .await
-            .gql()?;
-        let user = user.ok_or_else(|| AppError::NotFound.into_graphql())?;
-        Ok(User(UserView::for_viewer(&user, actor(ctx))))
-    }
-}
 
 #[derive(InputObject, Default)]
 #[graphql(name = "ProfileFilter")]
@@ -89,49 +25,52 @@ pub struct ProfileFilterGql {
     search: Option<String>,
 }
 
+/// Only `avatarUrl` and `website` may be null.
 #[derive(InputObject)]
 #[graphql(name = "CreateProfileInput")]
 pub struct CreateProfileInputGql {
-    display_name: Option<String>,
-    bio: Option<String>,
-    avatar_url: Option<String>,
-    location: Option<String>,
-    website: Option<String>,
-}
-
-/// Only the fields given change; `null` clears `avatarUrl` or `website`.
-#[derive(InputObject)]
-#[graphql(name = "UpdateProfileInput")]
-pub struct UpdateProfileInputGql {
-    display_name: Option<String>,
-    bio: Option<String>,
+    display_name: MaybeUndefined<String>,
+    bio: MaybeUndefined<String>,
     avatar_url: MaybeUndefined<String>,
-    location: Option<String>,
+    location: MaybeUndefined<String>,
     website: MaybeUndefined<String>,
 }
 
-fn maybe(v: MaybeUndefined<String>) -> Option<Option<String>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(s) => Some(Some(s)),
+/// Only the fields given change; `null` clears `avatarUrl` or `website`, and
+/// no other field may be null.
+#[derive(InputObject)]
+#[graphql(name = "UpdateProfileInput")]
+pub struct UpdateProfileInputGql {
+    display_name: MaybeUndefined<String>,
+    bio: MaybeUndefined<String>,
+    avatar_url: MaybeUndefined<String>,
+    location: MaybeUndefined<String>,
+    website: MaybeUndefined<String>,
+}
+
+impl From<CreateProfileInputGql> for ProfileInput {
+    fn from(i: CreateProfileInputGql) -> Self {
+        ProfileInput {
+            display_name: field(i.display_name),
+            bio: field(i.bio),
+            avatar_url: field(i.avatar_url),
+            location: field(i.location),
+            website: field(i.website),
+        }
     }
 }
 
-/// `totalCount` of a profile connection: counted only when selected.
-pub struct ProfileCount {
-    filter: ProfileFilter,
-}
-
-#[Object]
-impl ProfileCount {
-    /// How many profiles match, across all pages.
-    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        profiles::count(state(ctx), &self.filter).await.gql()
+impl From<UpdateProfileInputGql> for ProfileInput {
+    fn from(i: UpdateProfileInputGql) -> Self {
+        ProfileInput {
+            display_name: field(i.display_name),
+            bio: field(i.bio),
+            avatar_url: field(i.avatar_url),
+            location: field(i.location),
+            website: field(i.website),
+        }
     }
 }
-
-pub type ProfileConnection = Connection<String, Profile, ProfileCount, EmptyFields>;
 
 #[derive(Default)]
 pub struct ProfileQuery;
@@ -143,7 +82,7 @@ impl ProfileQuery {
         let Some(id) = query_id(&id) else {
             return Ok(None);
         };
-        Ok(profiles::get(state(ctx), id).await.gql()?.map(Profile))
+        Ok(profiles::get(domain(ctx), id).await.gql()?.map(Profile))
     }
 
     /// Profiles, newest first.
@@ -171,10 +110,10 @@ impl ProfileQuery {
             username: filter.username,
             search: filter.search,
         };
-        let page = profiles::list_with_users(state(ctx), &filter, &req)
+        let page = profiles::list_with_users(domain(ctx), &filter, &req)
             .await
             .gql()?;
-        let users = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
+        let users = page.items.iter().map(|(_, u)| u.clone()).collect();
         Loaders::of(ctx).prime(users, false).await.gql()?;
         let page = page.map(|(profile, _)| profile);
         Ok(connection(
@@ -197,14 +136,7 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         input: CreateProfileInputGql,
     ) -> Result<Profile> {
-        let input = ProfileInput {
-            display_name: input.display_name,
-            bio: input.bio,
-            avatar_url: input.avatar_url.map(Some),
-            location: input.location,
-            website: input.website.map(Some),
-        };
-        profiles::create(state(ctx), actor(ctx), input)
+        profiles::create(domain(ctx), actor(ctx), input.into())
             .await
             .map(Profile)
             .gql()
@@ -218,14 +150,7 @@ impl ProfileMutation {
         input: UpdateProfileInputGql,
     ) -> Result<Profile> {
         let id = mutation_id(&id)?;
-        let input = ProfileInput {
-            display_name: input.display_name,
-            bio: input.bio,
-            avatar_url: maybe(input.avatar_url),
-            location: input.location,
-            website: maybe(input.website),
-        };
-        profiles::update(state(ctx), actor(ctx), id, input)
+        profiles::update(domain(ctx), actor(ctx), id, input.into())
             .await
             .map(Profile)
             .gql()
@@ -234,7 +159,9 @@ impl ProfileMutation {
     /// Deletes a profile (owner or staff); returns its id.
     async fn delete_profile(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let uuid = mutation_id(&id)?;
-        profiles::delete(state(ctx), actor(ctx), uuid).await.gql()?;
+        profiles::delete(domain(ctx), actor(ctx), uuid)
+            .await
+            .gql()?;
         Ok(id)
     }
 }

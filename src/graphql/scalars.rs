@@ -3,7 +3,7 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{DateTime, Utc};
 
-use crate::domain::Timestamp;
+use crate::domain::time::Timestamp;
 
 /// An RFC 3339 UTC timestamp with microseconds, e.g. `2026-11-24T13:50:28.123456Z`.
 #[Scalar(name = "DateTime")]

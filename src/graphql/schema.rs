@@ -12,7 +12,7 @@ use super::{
     profiles::{ProfileMutation, ProfileQuery},
     users::UserQuery,
 };
-use crate::state::AppState;
+use crate::domain::Ctx;
 
 #[derive(MergedObject, Default)]
 pub struct Query(UserQuery, ProfileQuery, CardQuery);
@@ -43,9 +43,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
 }
 
-/// The executable schema, with the application state for resolvers.
-pub fn build_schema(state: AppState) -> AppSchema {
-    builder().data(state).finish()
+/// The executable schema, with the domain's context for resolvers.
+pub fn build_schema(ctx: Ctx) -> AppSchema {
+    builder().data(ctx).finish()
 }
 
 /// The SDL of the schema, as checked in at `schema.graphql`.

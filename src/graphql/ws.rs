@@ -7,7 +7,7 @@
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicU16, Ordering},
+        atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
@@ -26,48 +26,25 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::Notify;
 
-use super::{AppSchema, loaders::Loaders};
+use super::{context::WsConnection, loaders::Loaders, schema::AppSchema};
 use crate::{
-    auth::{Actor, actor::bearer_token},
-    client::ClientIp,
-    domain::auth::authenticate_access,
+    domain::{Ctx, actor::Actor, sessions::authenticate},
     error::AppError,
+    http::{
+        actor::{actor_from_headers, bearer_token},
+        client_ip::ClientIp,
+    },
     state::AppState,
 };
 
 /// A write that takes longer than this means the client stopped reading.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Lets a subscription close its socket with a code.
-#[derive(Clone, Default)]
-pub struct WsConnection {
-    inner: Arc<ConnectionSignal>,
-}
-
-#[derive(Default)]
-struct ConnectionSignal {
-    code: AtomicU16,
-    notify: Notify,
-}
-
-impl WsConnection {
-    pub fn close(&self, code: u16) {
-        self.inner.code.store(code, Ordering::SeqCst);
-        self.inner.notify.notify_one();
-    }
-
-    async fn closed(&self) -> u16 {
-        self.inner.notify.notified().await;
-        self.inner.code.load(Ordering::SeqCst)
-    }
-}
-
 /// The caller of a connection: from `connection_init`'s `Authorization`
 /// (either case), else the upgrade request's header, else anonymous.
 async fn connection_actor(
-    state: &AppState,
+    ctx: &Ctx,
     payload: &serde_json::Value,
     headers: &HeaderMap,
 ) -> Result<Actor, AppError> {
@@ -78,9 +55,9 @@ async fn connection_actor(
     match from_payload {
         Some(value) => {
             let token = bearer_token(value?)?;
-            Ok(Actor(Some(authenticate_access(state, token).await?)))
+            Ok(Actor(Some(authenticate(ctx, token).await?)))
         }
-        None => Actor::from_headers(state, headers).await,
+        None => actor_from_headers(ctx, headers).await,
     }
 }
 
@@ -117,14 +94,14 @@ pub async fn graphql_ws(
         // and a third of the CPU at 10,000 subscribers (bench/README.md).
         .read_buffer_size(4 * 1024)
         .on_upgrade(move |socket| async move {
-            serve(socket, state, schema, protocol, headers, client).await;
+            serve(socket, state.domain, schema, protocol, headers, client).await;
             drop(slot);
         })
 }
 
 async fn serve(
     socket: WebSocket,
-    state: AppState,
+    ctx: Ctx,
     schema: AppSchema,
     protocol: WebSocketProtocols,
     headers: HeaderMap,
@@ -141,17 +118,17 @@ async fn serve(
             })
         });
     let connection = WsConnection::default();
-    let mut shutdown = state.shutdown.subscribe();
+    let mut shutdown = ctx.bus.closing();
     let auth_failed = Arc::new(AtomicBool::new(false));
     let init_conn = connection.clone();
     let init_failed = auth_failed.clone();
     let mut messages = GqlWebSocket::new(schema, input, protocol)
         .on_connection_init(move |payload| async move {
-            match connection_actor(&state, &payload, &headers).await {
+            match connection_actor(&ctx, &payload, &headers).await {
                 Ok(actor) => {
                     let mut data = Data::default();
                     data.insert(actor);
-                    data.insert(Loaders::uncached(&state));
+                    data.insert(Loaders::uncached(&ctx));
                     data.insert(client);
                     data.insert(init_conn);
                     Ok(data)

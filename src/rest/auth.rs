@@ -5,19 +5,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    json::JsonBody,
-    openapi::{DetailBody, ErrorBody, ValidationErrors},
-};
+use super::openapi::{DetailBody, ErrorBody, ValidationErrors};
 use crate::{
-    auth::{Actor, CurrentUser},
-    client::ClientIp,
     domain::{
-        Timestamp,
-        auth::{self, ChangePasswordInput, LoginInput, RegisterInput, SignedIn},
+        Ctx,
+        accounts::{self, ChangePasswordInput, LoginInput, RegisterInput},
+        actor::{Actor, AuthUser},
+        input::Field,
+        sessions::{self, LogoutInput, SignedIn},
+        time::Timestamp,
         users::{self, UserUpdate, UserView},
     },
     error::Result,
+    http::{actor::CurrentUser, client_ip::ClientIp, json::JsonBody},
     state::AppState,
 };
 
@@ -71,16 +71,24 @@ impl TokensBody {
 
 #[derive(Deserialize, ToSchema)]
 struct RegisterBody {
-    username: Option<String>,
-    email: Option<String>,
-    password1: Option<String>,
-    password2: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    username: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    email: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    password1: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    password2: Field<String>,
 }
 
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterBody,
     responses((status = 201, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn register(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     client: ClientIp,
     JsonBody(b): JsonBody<RegisterBody>,
 ) -> Result<(StatusCode, Json<TokensBody>)> {
@@ -90,21 +98,27 @@ async fn register(
         password1: b.password1,
         password2: b.password2,
     };
-    let signed_in = auth::register(&ctx, client, input).await?;
+    let signed_in = accounts::register(&ctx, client.0, input).await?;
     Ok((StatusCode::CREATED, Json(TokensBody::new(signed_in, true))))
 }
 
 #[derive(Deserialize, ToSchema)]
 struct LoginBody {
-    username: Option<String>,
-    email: Option<String>,
-    password: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    username: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    email: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    password: Field<String>,
 }
 
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn login(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     client: ClientIp,
     JsonBody(b): JsonBody<LoginBody>,
 ) -> Result<Json<TokensBody>> {
@@ -114,27 +128,34 @@ async fn login(
         password: b.password,
     };
     Ok(Json(TokensBody::new(
-        auth::login(&ctx, client, input).await?,
+        accounts::login(&ctx, client.0, input).await?,
         true,
     )))
 }
 
 #[derive(Deserialize, Default, ToSchema)]
 struct LogoutBody {
-    refresh: Option<String>,
     #[serde(default)]
-    all_sessions: bool,
+    #[schema(value_type = Option<String>)]
+    refresh: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = bool)]
+    all_sessions: Field<bool>,
 }
 
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body(content = Option<LogoutBody>),
     security((), ("bearer" = [])), responses((status = 200, body = DetailBody), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn logout(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     actor: Actor,
     body: Option<JsonBody<LogoutBody>>,
 ) -> Result<Json<DetailBody>> {
     let b = body.map(|JsonBody(b)| b).unwrap_or_default();
-    auth::logout(&ctx, &actor, b.refresh.as_deref(), b.all_sessions).await?;
+    let input = LogoutInput {
+        refresh: b.refresh,
+        all_sessions: b.all_sessions,
+    };
+    sessions::logout(&ctx, &actor, input).await?;
     Ok(Json(DetailBody {
         detail: "Successfully logged out.",
     }))
@@ -148,14 +169,18 @@ async fn get_user(CurrentUser(me): CurrentUser) -> Json<UserBody> {
 
 #[derive(Deserialize, ToSchema)]
 struct UserUpdateBody {
-    username: Option<String>,
-    email: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    username: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    email: Field<String>,
 }
 
 #[utoipa::path(put, path = "/auth/user", tag = "auth", security(("bearer" = [])), request_body = UserUpdateBody,
     responses((status = 200, body = UserBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn put_user(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     CurrentUser(me): CurrentUser,
     JsonBody(b): JsonBody<UserUpdateBody>,
 ) -> Result<Json<UserBody>> {
@@ -165,7 +190,7 @@ async fn put_user(
 #[utoipa::path(patch, path = "/auth/user", tag = "auth", security(("bearer" = [])), request_body = UserUpdateBody,
     responses((status = 200, body = UserBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn patch_user(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     CurrentUser(me): CurrentUser,
     JsonBody(b): JsonBody<UserUpdateBody>,
 ) -> Result<Json<UserBody>> {
@@ -173,8 +198,8 @@ async fn patch_user(
 }
 
 async fn update_user(
-    ctx: AppState,
-    me: crate::auth::AuthUser,
+    ctx: Ctx,
+    me: AuthUser,
     b: UserUpdateBody,
     full: bool,
 ) -> Result<Json<UserBody>> {
@@ -187,15 +212,21 @@ async fn update_user(
 
 #[derive(Deserialize, ToSchema)]
 struct PasswordChangeBody {
-    old_password: Option<String>,
-    new_password1: Option<String>,
-    new_password2: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    old_password: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    new_password1: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    new_password2: Field<String>,
 }
 
 #[utoipa::path(post, path = "/auth/password/change", tag = "auth", security(("bearer" = [])),
     request_body = PasswordChangeBody, responses((status = 200, body = DetailBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn change_password(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     client: ClientIp,
     CurrentUser(me): CurrentUser,
     JsonBody(b): JsonBody<PasswordChangeBody>,
@@ -205,7 +236,7 @@ async fn change_password(
         new_password1: b.new_password1,
         new_password2: b.new_password2,
     };
-    auth::change_password(&ctx, client, &me, input).await?;
+    accounts::change_password(&ctx, client.0, &me, input).await?;
     Ok(Json(DetailBody {
         detail: "New password has been saved.",
     }))
@@ -213,18 +244,20 @@ async fn change_password(
 
 #[derive(Deserialize, ToSchema)]
 struct RefreshBody {
-    refresh: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    refresh: Field<String>,
 }
 
 #[utoipa::path(post, path = "/auth/token/refresh", tag = "auth", request_body = RefreshBody,
     responses((status = 200, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn refresh(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     client: ClientIp,
     JsonBody(b): JsonBody<RefreshBody>,
 ) -> Result<Json<TokensBody>> {
     Ok(Json(TokensBody::new(
-        auth::refresh(&ctx, client, b.refresh.as_deref()).await?,
+        sessions::refresh(&ctx, client.0, b.refresh).await?,
         false,
     )))
 }

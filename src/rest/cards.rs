@@ -12,17 +12,19 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    json::JsonBody,
     list::{ListParams, PageBody, PathId, both, created},
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
-    auth::Actor,
     domain::{
-        Timestamp,
-        cards::{self, CardFilter, CardInput, CardView, Visibility},
+        Ctx,
+        actor::Actor,
+        cards::{self, CardFilter, CardInput, CardView, VisibilityChoice},
+        input::Field,
+        time::Timestamp,
     },
     error::{AppError, FieldErrors, Result},
+    http::json::JsonBody,
     state::AppState,
 };
 
@@ -56,9 +58,15 @@ impl From<CardView> for CardBody {
 
 #[derive(Deserialize, ToSchema)]
 struct CardRequest {
-    title: Option<String>,
-    body: Option<String>,
-    visibility: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    title: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    body: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    visibility: Field<VisibilityChoice>,
 }
 
 impl From<CardRequest> for CardInput {
@@ -71,34 +79,22 @@ impl From<CardRequest> for CardInput {
     }
 }
 
-/// The card filters of a list's query string.
+/// The card filters of a list's (or the feed's) query string.
 pub fn card_filter(params: &ListParams) -> Result<CardFilter> {
     let mut errors = FieldErrors::new();
-    let owner = cards::parse_owner_filter(params.get("owner")).unwrap_or_else(|e| {
+    let mut collect = |e: AppError| {
         if let AppError::Validation(map) = e {
             errors.extend(map);
         }
+    };
+    let owner = cards::parse_owner_filter(params.get("owner")).unwrap_or_else(|e| {
+        collect(e);
         None
     });
-    let visibility = match params
-        .get("visibility")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(raw) => match Visibility::parse(raw) {
-            Some(v) => Some(v),
-            None => {
-                errors.insert(
-                    "visibility".into(),
-                    vec![format!(
-                        "Select a valid choice. {raw} is not one of the available choices."
-                    )],
-                );
-                None
-            }
-        },
-    };
+    let visibility = cards::parse_visibility_filter(params.get("visibility")).unwrap_or_else(|e| {
+        collect(e);
+        None
+    });
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -118,7 +114,7 @@ pub fn card_filter(params: &ListParams) -> Result<CardFilter> {
         ("visibility" = Option<String>, Query, description = "`public` or `private`")),
     responses((status = 200, body = PageBody<CardBody>), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn list(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     actor: Actor,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
@@ -138,7 +134,7 @@ async fn list(
 #[utoipa::path(post, path = "/cards", tag = "cards", security(("bearer" = [])), request_body = CardRequest,
     responses((status = 201, body = CardBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn create(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     actor: Actor,
     headers: HeaderMap,
     JsonBody(b): JsonBody<CardRequest>,
@@ -151,7 +147,7 @@ async fn create(
 #[utoipa::path(get, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)),
     responses((status = 200, body = CardBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn retrieve(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     actor: Actor,
     PathId(id): PathId,
 ) -> Result<Json<CardBody>> {
@@ -164,7 +160,7 @@ async fn retrieve(
 #[utoipa::path(put, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)), security(("bearer" = [])),
     request_body = CardRequest, responses((status = 200, body = CardBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn put(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     actor: Actor,
     PathId(id): PathId,
     JsonBody(b): JsonBody<CardRequest>,
@@ -179,7 +175,7 @@ async fn put(
 #[utoipa::path(patch, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)), security(("bearer" = [])),
     request_body = CardRequest, responses((status = 200, body = CardBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn patch(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     actor: Actor,
     PathId(id): PathId,
     JsonBody(b): JsonBody<CardRequest>,
@@ -193,11 +189,7 @@ async fn patch(
 
 #[utoipa::path(delete, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
-async fn delete(
-    State(ctx): State<AppState>,
-    actor: Actor,
-    PathId(id): PathId,
-) -> Result<StatusCode> {
+async fn delete(State(ctx): State<Ctx>, actor: Actor, PathId(id): PathId) -> Result<StatusCode> {
     cards::delete(&ctx, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -205,6 +197,5 @@ async fn delete(
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
-        .routes(routes!(super::feed::stream_cards))
         .routes(routes!(retrieve, put, patch, delete))
 }

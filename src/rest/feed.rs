@@ -8,16 +8,20 @@ use axum::{
 };
 use futures_util::{Stream, StreamExt, stream};
 
+use utoipa_axum::{router::OpenApiRouter, routes};
+
 use super::{
     cards::{CardBody, card_filter},
     list::ListParams,
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
-    auth::Actor,
-    domain::feed::{self, FeedFilter, FeedItem},
+    domain::{
+        Ctx,
+        actor::Actor,
+        feed::{self, FeedFilter, FeedItem, bus::ChangeKind},
+    },
     error::{AppError, Result},
-    events::ChangeKind,
     state::AppState,
 };
 
@@ -53,12 +57,7 @@ fn event(item: FeedItem) -> Event {
 fn closing(error: AppError) -> Event {
     Event::default()
         .event("error")
-        .json_data(
-            serde_json::json!({"detail": error.detail(), "code": match error {
-                AppError::SlowSubscriber => "slow_subscriber",
-                _ => "token_not_valid",
-            }}),
-        )
+        .json_data(serde_json::json!({"detail": error.detail(), "code": error.rest_code()}))
         .unwrap_or_default()
 }
 
@@ -72,8 +71,8 @@ fn closing(error: AppError) -> Event {
     responses(
         (status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = CardEventBody),
         (status = 400, body = ValidationErrors), (status = 401, body = ErrorBody)))]
-pub async fn stream_cards(
-    State(ctx): State<AppState>,
+async fn stream_cards(
+    State(ctx): State<Ctx>,
     actor: Actor,
     RawQuery(q): RawQuery,
 ) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
@@ -107,4 +106,8 @@ pub async fn stream_cards(
             .interval(Duration::from_secs(15))
             .text("heartbeat"),
     ))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream_cards))
 }

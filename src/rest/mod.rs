@@ -4,7 +4,6 @@
 pub mod auth;
 pub mod cards;
 pub mod feed;
-pub mod json;
 pub mod list;
 pub mod openapi;
 pub mod profiles;
@@ -18,7 +17,7 @@ use axum::{
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{auth::actor::authenticate, error::AppError, state::AppState};
+use crate::{error::AppError, http::actor::authenticate_request, state::AppState};
 
 /// The `/api` routes and their OpenAPI document, built from the same handlers.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -28,6 +27,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             OpenApiRouter::new()
                 .merge(auth::router())
                 .merge(cards::router())
+                .merge(feed::router())
                 .merge(profiles::router()),
         )
         .split_for_parts()
@@ -50,7 +50,7 @@ pub fn router(state: AppState) -> Router<AppState> {
                 async move { ([(header::CONTENT_TYPE, "application/json")], doc) }
             }),
         )
-        .route_layer(middleware::from_fn_with_state(state, authenticate))
+        .route_layer(middleware::from_fn_with_state(state, authenticate_request))
 }
 
 /// 405 in the contract's shape; the router adds the `Allow` header.

@@ -13,7 +13,7 @@ use utoipa::{
     },
 };
 
-use crate::domain::Timestamp;
+use crate::domain::time::Timestamp;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -6,23 +6,25 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    json::JsonBody,
     list::{ListParams, PageBody, PathId, both, created},
     openapi::{ErrorBody, ValidationErrors},
 };
 use crate::{
-    auth::Actor,
     domain::{
-        Timestamp,
+        Ctx,
+        actor::Actor,
+        input::Field,
         profiles::{self, ProfileFilter, ProfileInput, ProfileView},
+        time::Timestamp,
     },
     error::{AppError, Result},
+    http::json::JsonBody,
     state::AppState,
 };
 
@@ -58,22 +60,23 @@ impl From<ProfileView> for ProfileBody {
     }
 }
 
-/// Tells "absent" (`None`) from "null" (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema)]
 struct ProfileRequest {
-    display_name: Option<String>,
-    bio: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    avatar_url: Option<Option<String>>,
-    location: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    website: Option<Option<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    display_name: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    bio: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Option<String>>)]
+    avatar_url: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    location: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Option<String>>)]
+    website: Field<String>,
 }
 
 impl From<ProfileRequest> for ProfileInput {
@@ -96,7 +99,7 @@ impl From<ProfileRequest> for ProfileInput {
         ("username" = Option<String>, Query, description = "Exact username, ignoring case")),
     responses((status = 200, body = PageBody<ProfileBody>), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn list(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<PageBody<ProfileBody>>> {
@@ -122,7 +125,7 @@ async fn list(
 #[utoipa::path(post, path = "/profiles", tag = "profiles", security(("bearer" = [])), request_body = ProfileRequest,
     responses((status = 201, body = ProfileBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 409, description = "Conflict", body = ErrorBody)))]
 async fn create(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     actor: Actor,
     headers: HeaderMap,
     JsonBody(b): JsonBody<ProfileRequest>,
@@ -134,7 +137,7 @@ async fn create(
 
 #[utoipa::path(get, path = "/profiles/{id}", tag = "profiles", params(("id" = Uuid, Path)),
     responses((status = 200, body = ProfileBody), (status = 404, description = "Not found", body = ErrorBody)))]
-async fn retrieve(State(ctx): State<AppState>, PathId(id): PathId) -> Result<Json<ProfileBody>> {
+async fn retrieve(State(ctx): State<Ctx>, PathId(id): PathId) -> Result<Json<ProfileBody>> {
     let p = profiles::get(&ctx, id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(p.into()))
 }
@@ -144,7 +147,7 @@ async fn retrieve(State(ctx): State<AppState>, PathId(id): PathId) -> Result<Jso
     security(("bearer" = [])), request_body = ProfileRequest,
     responses((status = 200, body = ProfileBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn update(
-    State(ctx): State<AppState>,
+    State(ctx): State<Ctx>,
     actor: Actor,
     PathId(id): PathId,
     JsonBody(b): JsonBody<ProfileRequest>,
@@ -156,11 +159,7 @@ async fn update(
 
 #[utoipa::path(delete, path = "/profiles/{id}", tag = "profiles", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
-async fn delete(
-    State(ctx): State<AppState>,
-    actor: Actor,
-    PathId(id): PathId,
-) -> Result<StatusCode> {
+async fn delete(State(ctx): State<Ctx>, actor: Actor, PathId(id): PathId) -> Result<StatusCode> {
     profiles::delete(&ctx, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod abuse;
+mod architecture;
 mod auth_graphql;
 mod auth_rest;
 mod batching;
@@ -11,6 +12,7 @@ mod feed;
 mod fuzz;
 mod graphql_http;
 mod hardening;
+mod nulls;
 mod openapi;
 mod pagination;
 mod parity;

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+pub mod rows;
+
 use entity::{profile, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
@@ -9,60 +11,32 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    Timestamp, now,
-    pagination::{self, KeyColumns, Page, PageRequest},
-    search, text,
-};
+pub use rows::ProfileView;
+
+use self::rows::{ProfileRow, with_user};
 use crate::{
-    auth::Actor,
+    domain::{
+        Ctx,
+        actor::{Actor, User},
+        input::{Field, present},
+        pagination::{self, KeyColumns, Page, PageRequest},
+        search,
+        time::now,
+    },
     error::{AppError, Result, Validator},
-    state::AppState,
 };
 
 pub const ALREADY_EXISTS: &str = "You already have a profile.";
 const URL_MAX: usize = 500;
 
-/// A profile as callers see it.
-#[derive(Debug, Clone)]
-pub struct ProfileView {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub bio: String,
-    pub avatar_url: Option<String>,
-    pub location: String,
-    pub website: Option<String>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-impl ProfileView {
-    pub fn new(p: profile::Model, username: String) -> Self {
-        Self {
-            id: p.id,
-            user_id: p.user_id,
-            username,
-            display_name: p.display_name,
-            bio: p.bio,
-            avatar_url: p.avatar_url,
-            location: p.location,
-            website: p.website,
-            created_at: p.created_at.into(),
-            updated_at: p.updated_at.into(),
-        }
-    }
-}
-
-/// Fields of a create or update. `None`: not given; `Some(None)`: set to null.
+/// Fields of a create or update; only `avatar_url` and `website` may be null.
 #[derive(Debug, Default, Clone)]
 pub struct ProfileInput {
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
-    pub avatar_url: Option<Option<String>>,
-    pub location: Option<String>,
-    pub website: Option<Option<String>>,
+    pub display_name: Field<String>,
+    pub bio: Field<String>,
+    pub avatar_url: Field<String>,
+    pub location: Field<String>,
+    pub website: Field<String>,
 }
 
 /// List filters (REST query parameters, GraphQL `ProfileFilter`).
@@ -73,9 +47,11 @@ pub struct ProfileFilter {
 }
 
 /// A plain text field of at most `max` characters, stored as sent.
-fn bounded(v: &mut Validator, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-    let value = value?;
-    let value = v.check(field, text::present(Some(value)))?;
+fn bounded(v: &mut Validator, field: &str, value: Field<&str>, max: usize) -> Option<String> {
+    if value.is_absent() {
+        return None;
+    }
+    let value = v.check(field, present(value))?;
     if value.chars().count() > max {
         v.add(
             field,
@@ -86,13 +62,17 @@ fn bounded(v: &mut Validator, field: &str, value: Option<&str>, max: usize) -> O
     Some(value.to_string())
 }
 
-/// An optional http(s) URL; an empty string means none.
-fn url(v: &mut Validator, field: &str, value: Option<Option<&str>>) -> Option<Option<String>> {
-    let value = value?;
-    let Some(raw) = value.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Some(None);
+/// An optional http(s) URL; `null` or an empty string means none.
+fn url(v: &mut Validator, field: &str, value: Field<&str>) -> Option<Option<String>> {
+    let value = match value {
+        Field::Absent => return None,
+        Field::Null => return Some(None),
+        Field::Value(raw) => raw.trim(),
     };
-    let raw = v.check(field, text::present(Some(raw)))?;
+    if value.is_empty() {
+        return Some(None);
+    }
+    let raw = v.check(field, present(Field::Value(value)))?;
     let mut ok = true;
     if raw.chars().count() > URL_MAX {
         v.add(
@@ -146,24 +126,16 @@ fn validate(input: &ProfileInput) -> Result<Valid> {
     let valid = Valid {
         display_name: bounded(&mut v, "display_name", input.display_name.as_deref(), 100),
         bio: bounded(&mut v, "bio", input.bio.as_deref(), 2000),
-        avatar_url: url(
-            &mut v,
-            "avatar_url",
-            input.avatar_url.as_ref().map(Option::as_deref),
-        ),
+        avatar_url: url(&mut v, "avatar_url", input.avatar_url.as_deref()),
         location: bounded(&mut v, "location", input.location.as_deref(), 100),
-        website: url(
-            &mut v,
-            "website",
-            input.website.as_ref().map(Option::as_deref),
-        ),
+        website: url(&mut v, "website", input.website.as_deref()),
     };
     v.finish()?;
     Ok(valid)
 }
 
 /// Creates the caller's profile; a second one is a conflict.
-pub async fn create(ctx: &AppState, actor: &Actor, input: ProfileInput) -> Result<ProfileView> {
+pub async fn create(ctx: &Ctx, actor: &Actor, input: ProfileInput) -> Result<ProfileView> {
     let me = actor.require()?;
     let valid = validate(&input)?;
     let exists = profile::Entity::find()
@@ -197,21 +169,16 @@ pub async fn create(ctx: &AppState, actor: &Actor, input: ProfileInput) -> Resul
     Ok(ProfileView::new(p, me.user.username.clone()))
 }
 
-async fn load(ctx: &AppState, id: Uuid) -> Result<Option<(profile::Model, String)>> {
-    let found = profile::Entity::find_by_id(id)
-        .find_also_related(user::Entity)
-        .one(&ctx.db)
-        .await?;
-    Ok(found.map(|(p, u)| (p, u.map(|u| u.username).unwrap_or_default())))
-}
-
 /// A profile by id (profiles are public).
-pub async fn get(ctx: &AppState, id: Uuid) -> Result<Option<ProfileView>> {
-    Ok(load(ctx, id).await?.map(|(p, u)| ProfileView::new(p, u)))
+pub async fn get(ctx: &Ctx, id: Uuid) -> Result<Option<ProfileView>> {
+    Ok(with_user(profile::Entity::find_by_id(id))
+        .one(&ctx.db)
+        .await?
+        .map(|row| row.split().0))
 }
 
 /// Only the owner and staff may change a profile.
-fn check_write(p: &profile::Model, actor: &Actor) -> Result<()> {
+fn check_write(p: &ProfileView, actor: &Actor) -> Result<()> {
     let me = actor.require()?;
     if p.user_id != me.user.id && !me.user.is_staff {
         return Err(AppError::PermissionDenied);
@@ -221,16 +188,19 @@ fn check_write(p: &profile::Model, actor: &Actor) -> Result<()> {
 
 /// Updates a profile (PUT and PATCH alike: every field is optional).
 pub async fn update(
-    ctx: &AppState,
+    ctx: &Ctx,
     actor: &Actor,
     id: Uuid,
     input: ProfileInput,
 ) -> Result<ProfileView> {
     actor.require()?;
-    let (p, username) = load(ctx, id).await?.ok_or(AppError::NotFound)?;
-    check_write(&p, actor)?;
+    let current = get(ctx, id).await?.ok_or(AppError::NotFound)?;
+    check_write(&current, actor)?;
     let valid = validate(&input)?;
-    let mut active: profile::ActiveModel = p.into();
+    let mut active = profile::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(current.id),
+        ..Default::default()
+    };
     if let Some(x) = valid.display_name {
         active.display_name_folded = Set(search::fold(&x));
         active.display_name = Set(x);
@@ -248,13 +218,18 @@ pub async fn update(
         active.website = Set(x);
     }
     active.updated_at = Set(now());
-    Ok(ProfileView::new(active.update(&ctx.db).await?, username))
+    let updated = active.update(&ctx.db).await.map_err(|e| match e {
+        // Deleted since it was read.
+        sea_orm::DbErr::RecordNotUpdated => AppError::NotFound,
+        other => other.into(),
+    })?;
+    Ok(ProfileView::new(updated, current.username))
 }
 
 /// Deletes a profile.
-pub async fn delete(ctx: &AppState, actor: &Actor, id: Uuid) -> Result<()> {
+pub async fn delete(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
     actor.require()?;
-    let (p, _) = load(ctx, id).await?.ok_or(AppError::NotFound)?;
+    let p = get(ctx, id).await?.ok_or(AppError::NotFound)?;
     check_write(&p, actor)?;
     profile::Entity::delete_by_id(p.id).exec(&ctx.db).await?;
     Ok(())
@@ -279,7 +254,7 @@ fn list_condition(filter: &ProfileFilter) -> Result<Condition> {
 
 /// One page of profiles.
 pub async fn list(
-    ctx: &AppState,
+    ctx: &Ctx,
     filter: &ProfileFilter,
     page: &PageRequest,
 ) -> Result<Page<ProfileView>> {
@@ -288,26 +263,22 @@ pub async fn list(
 
 /// Like [`list`], with each profile's user (loaded by the same query).
 pub async fn list_with_users(
-    ctx: &AppState,
+    ctx: &Ctx,
     filter: &ProfileFilter,
     page: &PageRequest,
-) -> Result<Page<(ProfileView, Option<user::Model>)>> {
-    // The users join comes with `find_also_related` below.
+) -> Result<Page<(ProfileView, User)>> {
     let select = profile::Entity::find().filter(list_condition(filter)?);
     let keys = KeyColumns {
         created_at: profile::Column::CreatedAt,
         id: profile::Column::Id,
     };
     let (select, plan) = pagination::plan(select, keys, page);
-    let rows = select.find_also_related(user::Entity).all(&ctx.db).await?;
-    Ok(plan.finish(rows).map(|(p, u)| {
-        let username = u.as_ref().map(|u| u.username.clone()).unwrap_or_default();
-        (ProfileView::new(p, username), u)
-    }))
+    let rows = with_user(select).all(&ctx.db).await?;
+    Ok(plan.finish(rows).map(ProfileRow::split))
 }
 
 /// How many profiles match `filter`.
-pub async fn count(ctx: &AppState, filter: &ProfileFilter) -> Result<u64> {
+pub async fn count(ctx: &Ctx, filter: &ProfileFilter) -> Result<u64> {
     Ok(profile::Entity::find()
         .inner_join(user::Entity)
         .filter(list_condition(filter)?)
@@ -316,19 +287,17 @@ pub async fn count(ctx: &AppState, filter: &ProfileFilter) -> Result<u64> {
 }
 
 /// The profiles of the given users, by user id (for batching).
-pub async fn by_users(ctx: &AppState, user_ids: &[Uuid]) -> Result<HashMap<Uuid, ProfileView>> {
-    let rows = profile::Entity::find()
-        .filter(profile::Column::UserId.is_in(user_ids.iter().copied()))
-        .find_also_related(user::Entity)
-        .all(&ctx.db)
-        .await?;
+pub async fn by_users(ctx: &Ctx, user_ids: &[Uuid]) -> Result<HashMap<Uuid, ProfileView>> {
+    let rows = with_user(
+        profile::Entity::find().filter(profile::Column::UserId.is_in(user_ids.iter().copied())),
+    )
+    .all(&ctx.db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(p, u)| {
-            (
-                p.user_id,
-                ProfileView::new(p, u.map(|u| u.username).unwrap_or_default()),
-            )
+        .map(|row| {
+            let (p, _) = row.split();
+            (p.user_id, p)
         })
         .collect())
 }

@@ -8,10 +8,13 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::domain::cards::{CardView, Visibility};
+use crate::domain::cards::{
+    rows::load_view,
+    view::{CardView, Visibility},
+};
 
 /// The PostgreSQL channel of the bus.
 const CHANNEL: &str = "spider_web_events";
@@ -78,15 +81,13 @@ enum Wire {
     Revoked(Revocation),
 }
 
-/// Loads a card by id for the PostgreSQL listener.
-pub type CardLoader =
-    Arc<dyn Fn(Uuid) -> futures_util::future::BoxFuture<'static, Option<CardView>> + Send + Sync>;
-
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<BusEvent>>,
     /// Set on PostgreSQL: publish through NOTIFY.
     notify: Option<DatabaseConnection>,
+    /// `true` once the server begins to shut down: every live feed ends.
+    closing: Arc<watch::Sender<bool>>,
 }
 
 impl EventBus {
@@ -94,11 +95,25 @@ impl EventBus {
     pub fn new(db: &DatabaseConnection) -> Self {
         let (tx, _) = broadcast::channel(BUFFER);
         let notify = (db.get_database_backend() == DbBackend::Postgres).then(|| db.clone());
-        Self { tx, notify }
+        Self {
+            tx,
+            notify,
+            closing: Arc::new(watch::channel(false).0),
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<BusEvent>> {
         self.tx.subscribe()
+    }
+
+    /// Ends every live feed (the server is shutting down).
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    /// Becomes `true` when the feeds end.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     fn local(&self, event: BusEvent) {
@@ -141,7 +156,7 @@ impl EventBus {
 
     /// On PostgreSQL: receives every instance's notifications and fans them out
     /// here, loading each changed card once. Reconnects by itself.
-    pub fn listen(&self, load_card: CardLoader) {
+    pub fn listen(&self) {
         let Some(db) = self.notify.clone() else {
             return;
         };
@@ -170,7 +185,7 @@ impl EventBus {
                 bus.local(BusEvent::Resync);
                 loop {
                     match listener.try_recv().await {
-                        Ok(Some(n)) => bus.deliver(n.payload(), &load_card).await,
+                        Ok(Some(n)) => bus.deliver(&db, n.payload()).await,
                         Ok(None) => {
                             tracing::warn!(
                                 "feed listener lost its database connection; events until it is back are lost"
@@ -187,7 +202,7 @@ impl EventBus {
         });
     }
 
-    async fn deliver(&self, payload: &str, load_card: &CardLoader) {
+    async fn deliver(&self, db: &DatabaseConnection, payload: &str) {
         if self.tx.receiver_count() == 0 {
             // Nobody subscribed here: no card to load.
             return;
@@ -195,7 +210,11 @@ impl EventBus {
         match serde_json::from_str::<Wire>(payload) {
             Ok(Wire::Card(change)) => {
                 let card = match change.after {
-                    Some(_) => load_card(change.card_id).await.map(Arc::new),
+                    Some(_) => load_view(db, change.card_id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(Arc::new),
                     None => None,
                 };
                 self.local(BusEvent::Card(change, card));

@@ -1,5 +1,8 @@
 //! The live feed as one subscriber sees it: which changes reach them (and as
-//! what kind), and when their subscription must end.
+//! what kind), and when their subscription must end. [`bus`] carries the
+//! changes between writers and subscribers (and between instances).
+
+pub mod bus;
 
 use std::sync::Arc;
 
@@ -7,12 +10,15 @@ use futures_util::{Stream, stream};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::cards::{CardView, Visibility};
+use self::bus::{BusEvent, CardChange, ChangeKind};
 use crate::{
-    auth::Actor,
+    domain::{
+        Ctx,
+        actor::Actor,
+        cards::view::{CardView, Visibility, may_read},
+        sessions::session_is_live,
+    },
     error::{AppError, Result},
-    events::{BusEvent, CardChange, ChangeKind},
-    state::AppState,
 };
 
 /// What a subscriber asked to follow.
@@ -40,9 +46,7 @@ fn in_view(
     let Some(visibility) = visibility else {
         return false;
     };
-    let readable =
-        visibility == Visibility::Public || actor.is_staff() || actor.user_id() == Some(owner);
-    readable
+    may_read(actor, owner, visibility)
         && filter.owner.is_none_or(|o| o == owner)
         && filter.visibility.is_none_or(|v| v == visibility)
 }
@@ -61,7 +65,7 @@ pub fn view_change(actor: &Actor, filter: &FeedFilter, change: &CardChange) -> O
 }
 
 struct Subscription {
-    ctx: AppState,
+    ctx: Ctx,
     actor: Actor,
     filter: FeedFilter,
     rx: tokio::sync::broadcast::Receiver<Arc<BusEvent>>,
@@ -136,7 +140,7 @@ impl Subscription {
                 }
                 BusEvent::Resync => {
                     if let Some(me) = &self.actor.0 {
-                        match super::auth::session_is_live(&self.ctx, me.session_id).await {
+                        match session_is_live(&self.ctx, me.session_id).await {
                             Ok(true) => {}
                             Ok(false) => return self.end(AppError::TokenNotValid),
                             // Cannot tell now; the next resync asks again.
@@ -156,10 +160,10 @@ impl Subscription {
 
 /// The caller's feed: every change they may see, until their right to read
 /// ends (logout, revocation, token expiry: one `TokenNotValid` error, then the
-/// end) or they fall more than [`crate::events::BUFFER`] events behind (one
+/// end) or they fall more than [`bus::BUFFER`] events behind (one
 /// `SlowSubscriber` error, then the end).
 pub fn subscribe(
-    ctx: &AppState,
+    ctx: &Ctx,
     actor: Actor,
     filter: FeedFilter,
 ) -> impl Stream<Item = Result<FeedItem>> + Send + 'static + use<> {
@@ -169,7 +173,7 @@ pub fn subscribe(
     });
     let sub = Subscription {
         rx: ctx.bus.subscribe(),
-        shutdown: ctx.shutdown.subscribe(),
+        shutdown: ctx.bus.closing(),
         ctx: ctx.clone(),
         actor,
         filter,

@@ -10,6 +10,8 @@ use axum::{
 
 use crate::{error::AppError, state::AppState};
 
+/// The client's address as a handler argument; the domain takes the
+/// `IpAddr` inside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 

@@ -8,50 +8,24 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use entity::user;
-use uuid::Uuid;
 
 use crate::{
-    domain::auth::authenticate_access,
+    domain::{
+        Ctx,
+        actor::{Actor, AuthUser},
+        sessions::authenticate,
+    },
     error::{AppError, Result},
     state::AppState,
 };
 
-/// A signed-in caller and the session its token belongs to.
-#[derive(Clone, Debug)]
-pub struct AuthUser {
-    pub user: user::Model,
-    pub session_id: Uuid,
-    /// When the presented access token expires (Unix seconds).
-    pub access_expires_at: i64,
-}
-
-/// The caller: anonymous (`None`) or signed in.
-#[derive(Clone, Debug, Default)]
-pub struct Actor(pub Option<AuthUser>);
-
-impl Actor {
-    /// The signed-in caller, or 401 `not_authenticated`.
-    pub fn require(&self) -> Result<&AuthUser> {
-        self.0.as_ref().ok_or(AppError::NotAuthenticated)
-    }
-
-    pub fn user_id(&self) -> Option<Uuid> {
-        self.0.as_ref().map(|a| a.user.id)
-    }
-
-    pub fn is_staff(&self) -> bool {
-        self.0.as_ref().is_some_and(|a| a.user.is_staff)
-    }
-
-    /// Resolves the caller from request headers.
-    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Actor> {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
-            return Ok(Actor(None));
-        };
-        let token = bearer_token(value.to_str().map_err(|_| AppError::TokenNotValid)?)?;
-        Ok(Actor(Some(authenticate_access(state, token).await?)))
-    }
+/// Resolves the caller from request headers.
+pub async fn actor_from_headers(ctx: &Ctx, headers: &HeaderMap) -> Result<Actor> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Actor(None));
+    };
+    let token = bearer_token(value.to_str().map_err(|_| AppError::TokenNotValid)?)?;
+    Ok(Actor(Some(authenticate(ctx, token).await?)))
 }
 
 /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive).
@@ -69,12 +43,12 @@ pub fn bearer_token(value: &str) -> Result<&str> {
 
 /// Middleware for the REST routes: resolves the caller before routing to the
 /// handler, so a bad token fails every route, public ones included.
-pub async fn authenticate(
+pub async fn authenticate_request(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Result<Response> {
-    let actor = Actor::from_headers(&state, req.headers()).await?;
+    let actor = actor_from_headers(&state.domain, req.headers()).await?;
     req.extensions_mut().insert(actor);
     Ok(next.run(req).await)
 }
@@ -85,7 +59,7 @@ impl FromRequestParts<AppState> for Actor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         match parts.extensions.get::<Actor>() {
             Some(actor) => Ok(actor.clone()),
-            None => Actor::from_headers(state, &parts.headers).await,
+            None => actor_from_headers(&state.domain, &parts.headers).await,
         }
     }
 }

@@ -1,0 +1,333 @@
+//! Accounts: sign-up, sign-in and the password. The password hash is read and
+//! written here and nowhere else.
+
+use std::net::IpAddr;
+
+use entity::user;
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set, TransactionTrait,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        Ctx,
+        actor::{AuthUser, User},
+        input::{Field, non_empty},
+        sessions::{
+            SignedIn, announce_user_revocation, open_session, reissue, revoke_user_sessions,
+        },
+        time::now,
+        users::{Email, UserView, Username, check_unique, map_unique_violation, password_problems},
+    },
+    error::{AppError, NON_FIELD_ERRORS, Result, Validator},
+    throttle::Bucket,
+};
+
+pub const LOGIN_FAILED: &str = "Unable to log in with provided credentials.";
+pub const REGISTER_MISMATCH: &str = "The two password fields didn't match.";
+pub const CHANGE_MISMATCH: &str = "The two password fields didn\u{2019}t match.";
+pub const OLD_PASSWORD_WRONG: &str =
+    "Your old password was entered incorrectly. Please enter it again.";
+
+#[derive(Debug, Default, Clone)]
+pub struct RegisterInput {
+    pub username: Field<String>,
+    pub email: Field<String>,
+    pub password1: Field<String>,
+    pub password2: Field<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct LoginInput {
+    pub username: Field<String>,
+    pub email: Field<String>,
+    pub password: Field<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ChangePasswordInput {
+    pub old_password: Field<String>,
+    pub new_password1: Field<String>,
+    pub new_password2: Field<String>,
+}
+
+/// Creates an account and signs it in.
+pub async fn register(ctx: &Ctx, client: IpAddr, input: RegisterInput) -> Result<SignedIn> {
+    ctx.throttle.hit_ip(Bucket::RegisterIp, client)?;
+    let mut v = Validator::new();
+    let username = v.check("username", Username::parse(input.username.as_deref()));
+    let email = v.check("email", Email::parse(input.email.as_deref()));
+    let password1 = v.check("password1", non_empty(input.password1.as_deref()));
+    let password2 = v.check("password2", non_empty(input.password2.as_deref()));
+    if let Some(p) = password1 {
+        for problem in password_problems(
+            p,
+            username.as_ref().map(Username::as_str),
+            email.as_ref().map(Email::as_str),
+        ) {
+            v.add("password1", problem);
+        }
+    }
+    check_unique(&ctx.db, &mut v, username.as_ref(), email.as_ref(), None).await?;
+    if v.is_empty() && password1 != password2 {
+        v.add(NON_FIELD_ERRORS, REGISTER_MISMATCH);
+    }
+    v.finish()?;
+    let (Some(username), Some(email), Some(password)) = (username, email, password1) else {
+        return Err(AppError::internal("validated register input is incomplete"));
+    };
+    let hash = ctx.passwords.hash(password).await?;
+    let user = new_user(&username, &email, false, true);
+    let txn = ctx.db.begin().await?;
+    insert_user(&txn, &user, hash).await?;
+    let tokens = open_session(ctx, &txn, user.id, now()).await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        user: UserView::own(&user),
+        tokens,
+    })
+}
+
+/// A new user's row; `signed_in`: their first session opens now.
+fn new_user(username: &Username, email: &Email, is_staff: bool, signed_in: bool) -> User {
+    let at = now();
+    User {
+        id: Uuid::now_v7(),
+        username: username.as_str().to_string(),
+        email: email.as_str().to_string(),
+        is_staff,
+        date_joined: at,
+        last_login: signed_in.then_some(at),
+    }
+}
+
+/// Inserts a user (nothing read back: the row holds the hash).
+async fn insert_user(db: &impl sea_orm::ConnectionTrait, u: &User, hash: String) -> Result<()> {
+    user::Entity::insert(user::ActiveModel {
+        id: Set(u.id),
+        username: Set(u.username.clone()),
+        username_key: Set(u.username.to_ascii_lowercase()),
+        email: Set(u.email.clone()),
+        email_key: Set(u.email.to_lowercase()),
+        password_hash: Set(hash),
+        is_staff: Set(u.is_staff),
+        date_joined: Set(u.date_joined),
+        last_login: Set(u.last_login),
+    })
+    .exec_without_returning(db)
+    .await
+    .map_err(map_unique_violation)?;
+    Ok(())
+}
+
+/// Creates a staff account without opening a session (`create-admin`).
+pub async fn create_admin(
+    ctx: &Ctx,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<UserView> {
+    let mut v = Validator::new();
+    let username = v.check("username", Username::parse(Field::Value(username)));
+    let email = v.check("email", Email::parse(Field::Value(email)));
+    for problem in password_problems(
+        password,
+        username.as_ref().map(Username::as_str),
+        email.as_ref().map(Email::as_str),
+    ) {
+        v.add("password", problem);
+    }
+    check_unique(&ctx.db, &mut v, username.as_ref(), email.as_ref(), None).await?;
+    v.finish()?;
+    let (Some(username), Some(email)) = (username, email) else {
+        return Err(AppError::internal("validated admin input is incomplete"));
+    };
+    let hash = ctx.passwords.hash(password).await?;
+    let user = new_user(&username, &email, true, false);
+    insert_user(&ctx.db, &user, hash).await?;
+    Ok(UserView::own(&user))
+}
+
+/// A user's password hash: read only to check a password.
+#[derive(FromQueryResult)]
+struct Credentials {
+    password_hash: String,
+}
+
+/// A user with the password hash (login).
+#[derive(FromQueryResult)]
+struct UserCredentials {
+    #[sea_orm(nested)]
+    user: User,
+    password_hash: String,
+}
+
+/// Signs in by username or email. Failures look the same whether or not the
+/// user exists, in message and in time.
+pub async fn login(ctx: &Ctx, client: IpAddr, input: LoginInput) -> Result<SignedIn> {
+    // Every attempt counts toward the client's limit.
+    ctx.throttle.hit_ip(Bucket::LoginIp, client)?;
+    let mut v = Validator::new();
+    let password = v.check("password", non_empty(input.password.as_deref()));
+    let username = v.check("username", input.username.non_null()).flatten();
+    let email = v.check("email", input.email.non_null()).flatten();
+    let username = username.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let email = email.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if v.is_empty() && username.is_none() && email.is_none() {
+        v.add(
+            NON_FIELD_ERRORS,
+            "Must include \"username\" and \"password\".",
+        );
+    }
+    v.finish()?;
+    let Some(password) = password else {
+        return Err(AppError::internal("validated login input is incomplete"));
+    };
+
+    let key = match (username, email) {
+        (Some(u), _) => Some(user::Column::UsernameKey.eq(u.to_ascii_lowercase())),
+        (None, Some(e)) => Some(user::Column::EmailKey.eq(e.to_lowercase())),
+        (None, None) => None,
+    };
+    let found = match key {
+        Some(key) => {
+            user::Entity::find()
+                .select_only()
+                .columns(User::COLUMNS)
+                .column(user::Column::PasswordHash)
+                .filter(key)
+                .into_model::<UserCredentials>()
+                .one(&ctx.db)
+                .await?
+        }
+        None => None,
+    };
+    // Failures are counted per account: the user when there is one, else the
+    // name tried (so an unknown name behaves like a known one).
+    let account = match (&found, username, email) {
+        (Some(u), _, _) => u.user.id.to_string(),
+        (None, Some(u), _) => format!("username:{}", u.to_ascii_lowercase()),
+        (None, None, Some(e)) => format!("email:{}", e.to_lowercase()),
+        (None, None, None) => String::new(),
+    };
+    ctx.throttle.check_account(&account)?;
+    let valid = ctx
+        .passwords
+        .verify(password, found.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
+    let (true, Some(found)) = (valid, found) else {
+        ctx.throttle.record_failure(&account);
+        return Err(AppError::field(NON_FIELD_ERRORS, LOGIN_FAILED));
+    };
+    ctx.throttle.clear_failures(&account);
+
+    let at = now();
+    let user_id = found.user.id;
+    let txn = ctx.db.begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::LastLogin, Expr::value(at))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let user = User {
+        last_login: Some(at),
+        ..found.user
+    };
+    let tokens = open_session(ctx, &txn, user.id, at).await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        user: UserView::own(&user),
+        tokens,
+    })
+}
+
+/// Changes the caller's password; the calling session stays (its tokens
+/// too), all others end.
+pub async fn change_password(
+    ctx: &Ctx,
+    client: IpAddr,
+    auth: &AuthUser,
+    input: ChangePasswordInput,
+) -> Result<()> {
+    change(ctx, client, auth, input, false).await.map(|_| ())
+}
+
+/// [`change_password`], and a fresh token pair for the calling session in the
+/// same transaction (its unused refresh tokens retired, not counted as reuse).
+pub async fn change_password_reissuing(
+    ctx: &Ctx,
+    client: IpAddr,
+    auth: &AuthUser,
+    input: ChangePasswordInput,
+) -> Result<SignedIn> {
+    match change(ctx, client, auth, input, true).await? {
+        Some(tokens) => Ok(SignedIn {
+            user: UserView::own(&auth.user),
+            tokens,
+        }),
+        None => Err(AppError::internal("password changed without new tokens")),
+    }
+}
+
+async fn change(
+    ctx: &Ctx,
+    client: IpAddr,
+    auth: &AuthUser,
+    input: ChangePasswordInput,
+    reissue_tokens: bool,
+) -> Result<Option<crate::domain::sessions::AuthTokens>> {
+    ctx.throttle.hit_ip(Bucket::PasswordChangeIp, client)?;
+    let mut v = Validator::new();
+    let old = v.check("old_password", non_empty(input.old_password.as_deref()));
+    let new1 = v.check("new_password1", non_empty(input.new_password1.as_deref()));
+    let new2 = v.check("new_password2", non_empty(input.new_password2.as_deref()));
+    if let Some(old) = old {
+        let stored = user::Entity::find_by_id(auth.user.id)
+            .select_only()
+            .column(user::Column::PasswordHash)
+            .into_model::<Credentials>()
+            .one(&ctx.db)
+            .await?
+            .ok_or(AppError::TokenNotValid)?;
+        if !ctx
+            .passwords
+            .verify(old, Some(&stored.password_hash))
+            .await?
+        {
+            v.add("old_password", OLD_PASSWORD_WRONG);
+        }
+    }
+    if let (Some(n1), Some(n2)) = (new1, new2) {
+        if n1 != n2 {
+            v.add("new_password2", CHANGE_MISMATCH);
+        } else {
+            for problem in password_problems(n2, Some(&auth.user.username), Some(&auth.user.email))
+            {
+                v.add("new_password2", problem);
+            }
+        }
+    }
+    v.finish()?;
+    let Some(new) = new1 else {
+        return Err(AppError::internal(
+            "validated password change is incomplete",
+        ));
+    };
+    let hash = ctx.passwords.hash(new).await?;
+    let txn = ctx.db.begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .filter(user::Column::Id.eq(auth.user.id))
+        .exec(&txn)
+        .await?;
+    revoke_user_sessions(&txn, auth.user.id, Some(auth.session_id)).await?;
+    let tokens = match reissue_tokens {
+        true => Some(reissue(ctx, &txn, auth).await?),
+        false => None,
+    };
+    txn.commit().await?;
+    announce_user_revocation(ctx, auth.user.id, Some(auth.session_id)).await;
+    Ok(tokens)
+}

@@ -1,0 +1,62 @@
+//! Who is calling, as plain data: resolved once per request by the transport
+//! (from a bearer token, through [`super::sessions::authenticate`]) and handed
+//! to every rule. No password hash ever travels here.
+
+use chrono::{DateTime, Utc};
+use entity::user;
+use sea_orm::FromQueryResult;
+use uuid::Uuid;
+
+use crate::error::{AppError, Result};
+
+/// A user as rules and views need them: every column but the password hash
+/// (which stays inside `accounts`).
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub email: String,
+    pub is_staff: bool,
+    pub date_joined: DateTime<Utc>,
+    pub last_login: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// The columns of `users` a [`User`] is read from.
+    pub const COLUMNS: [user::Column; 6] = [
+        user::Column::Id,
+        user::Column::Username,
+        user::Column::Email,
+        user::Column::IsStaff,
+        user::Column::DateJoined,
+        user::Column::LastLogin,
+    ];
+}
+
+/// A signed-in caller and the session its token belongs to.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub user: User,
+    pub session_id: Uuid,
+    /// When the presented access token expires (Unix seconds).
+    pub access_expires_at: i64,
+}
+
+/// The caller: anonymous (`None`) or signed in.
+#[derive(Clone, Debug, Default)]
+pub struct Actor(pub Option<AuthUser>);
+
+impl Actor {
+    /// The signed-in caller, or 401 `not_authenticated`.
+    pub fn require(&self) -> Result<&AuthUser> {
+        self.0.as_ref().ok_or(AppError::NotAuthenticated)
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.0.as_ref().map(|a| a.user.id)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.0.as_ref().is_some_and(|a| a.user.is_staff)
+    }
+}

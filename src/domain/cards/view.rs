@@ -1,0 +1,113 @@
+//! A card as callers see it, its visibility, and the one rule of who may read it.
+
+use entity::card;
+use sea_orm::{ColumnTrait, Condition};
+use serde::{Deserialize, Deserializer};
+use uuid::Uuid;
+
+use crate::domain::{actor::Actor, time::Timestamp};
+
+/// Who may read a card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        }
+    }
+
+    /// The visibility stored in a row; anything unknown is private (fails closed).
+    pub fn stored(s: &str) -> Self {
+        Self::parse(s).unwrap_or(Visibility::Private)
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "public" => Some(Visibility::Public),
+            "private" => Some(Visibility::Private),
+            _ => None,
+        }
+    }
+}
+
+/// A visibility as a client sent it: one of the choices, or text that is
+/// none of them (REST bodies; the rules answer with DRF's "not a valid choice").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VisibilityChoice {
+    Valid(Visibility),
+    Invalid(String),
+}
+
+impl From<Visibility> for VisibilityChoice {
+    fn from(v: Visibility) -> Self {
+        VisibilityChoice::Valid(v)
+    }
+}
+
+impl<'de> Deserialize<'de> for VisibilityChoice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Ok(match Visibility::parse(&raw) {
+            Some(v) => VisibilityChoice::Valid(v),
+            None => VisibilityChoice::Invalid(raw),
+        })
+    }
+}
+
+/// May `actor` read a card with this owner and visibility? Public cards:
+/// everyone; private ones: their owner and staff. Every read path — a card,
+/// a list (through [`may_read_condition`]), a write's 404, the live feed —
+/// asks this rule.
+pub fn may_read(actor: &Actor, owner_id: Uuid, visibility: Visibility) -> bool {
+    visibility == Visibility::Public || actor.is_staff() || actor.user_id() == Some(owner_id)
+}
+
+/// [`may_read`] as a SQL condition on `cards`, for lists (`None`: staff read
+/// everything). Keep the two in step.
+pub fn may_read_condition(actor: &Actor) -> Option<Condition> {
+    if actor.is_staff() {
+        return None;
+    }
+    let public = card::Column::Visibility.eq(Visibility::Public.as_str());
+    Some(match actor.user_id() {
+        Some(me) => Condition::any()
+            .add(public)
+            .add(card::Column::OwnerId.eq(me)),
+        None => Condition::all().add(public),
+    })
+}
+
+/// A card as callers see it.
+#[derive(Debug, Clone)]
+pub struct CardView {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub owner_username: String,
+    pub title: String,
+    pub body: String,
+    pub visibility: Visibility,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CardView {
+    pub fn new(card: card::Model, owner_username: String) -> Self {
+        Self {
+            id: card.id,
+            owner_id: card.owner_id,
+            owner_username,
+            title: card.title,
+            body: card.body,
+            visibility: Visibility::stored(&card.visibility),
+            created_at: card.created_at.into(),
+            updated_at: card.updated_at.into(),
+        }
+    }
+}

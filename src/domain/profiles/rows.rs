@@ -1,0 +1,99 @@
+//! A profile as callers see it, and its lean read: the profile with its user
+//! (without the password hash) in one statement, unprefixed.
+
+use entity::{profile, user};
+use sea_orm::{FromQueryResult, QuerySelect, Select, SelectModel, Selector, prelude::DateTimeUtc};
+use uuid::Uuid;
+
+use crate::domain::{actor::User, time::Timestamp};
+
+/// A profile as callers see it.
+#[derive(Debug, Clone)]
+pub struct ProfileView {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub avatar_url: Option<String>,
+    pub location: String,
+    pub website: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl ProfileView {
+    pub fn new(p: profile::Model, username: String) -> Self {
+        Self {
+            id: p.id,
+            user_id: p.user_id,
+            username,
+            display_name: p.display_name,
+            bio: p.bio,
+            avatar_url: p.avatar_url,
+            location: p.location,
+            website: p.website,
+            created_at: p.created_at.into(),
+            updated_at: p.updated_at.into(),
+        }
+    }
+}
+
+/// A profile with its user.
+#[derive(Debug, FromQueryResult)]
+pub struct ProfileRow {
+    id: Uuid,
+    user_id: Uuid,
+    display_name: String,
+    bio: String,
+    avatar_url: Option<String>,
+    location: String,
+    website: Option<String>,
+    created_at: DateTimeUtc,
+    updated_at: DateTimeUtc,
+    #[sea_orm(nested(prefix = "owner_"))]
+    owner: User,
+}
+
+impl ProfileRow {
+    pub fn split(self) -> (ProfileView, User) {
+        let view = ProfileView {
+            id: self.id,
+            user_id: self.user_id,
+            username: self.owner.username.clone(),
+            display_name: self.display_name,
+            bio: self.bio,
+            avatar_url: self.avatar_url,
+            location: self.location,
+            website: self.website,
+            created_at: self.created_at.into(),
+            updated_at: self.updated_at.into(),
+        };
+        (view, self.owner)
+    }
+}
+
+/// `select` read as [`ProfileRow`]s.
+pub fn with_user(select: Select<profile::Entity>) -> Selector<SelectModel<ProfileRow>> {
+    select
+        .select_only()
+        .columns([
+            profile::Column::Id,
+            profile::Column::UserId,
+            profile::Column::DisplayName,
+            profile::Column::Bio,
+            profile::Column::AvatarUrl,
+            profile::Column::Location,
+            profile::Column::Website,
+            profile::Column::CreatedAt,
+            profile::Column::UpdatedAt,
+        ])
+        .column_as(user::Column::Id, "owner_id")
+        .column_as(user::Column::Username, "owner_username")
+        .column_as(user::Column::Email, "owner_email")
+        .column_as(user::Column::IsStaff, "owner_is_staff")
+        .column_as(user::Column::DateJoined, "owner_date_joined")
+        .column_as(user::Column::LastLogin, "owner_last_login")
+        .inner_join(user::Entity)
+        .into_model::<ProfileRow>()
+}

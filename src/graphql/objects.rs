@@ -1,0 +1,273 @@
+//! The object types that refer to one another — `Card`, `User`, `Profile` —
+//! and their connections. They live together because a card has an owner, a
+//! user has cards and a profile, and a profile has a user.
+
+use async_graphql::{
+    Context, ID, Object, Result,
+    connection::{Connection, EmptyFields},
+};
+
+use super::{
+    context::{actor, domain},
+    inputs::{CardFilterGql, CardOrderGql, OrderDirection, VisibilityGql},
+    loaders::Loaders,
+    pagination::{PageArgs, connection},
+};
+use crate::{
+    domain::{
+        actor::Actor,
+        cards::{self, CardFilter, CardView},
+        pagination::Ordering,
+        profiles::{self, ProfileFilter, ProfileView},
+        time::Timestamp,
+        users::UserView,
+    },
+    error::{AppError, GqlResult},
+};
+
+/// A short titled post.
+pub struct Card(pub CardView);
+
+#[Object]
+impl Card {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn owner_id(&self) -> ID {
+        ID(self.0.owner_id.to_string())
+    }
+
+    async fn owner_username(&self) -> &str {
+        &self.0.owner_username
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    async fn visibility(&self) -> VisibilityGql {
+        self.0.visibility.into()
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at
+    }
+
+    /// The author (batched across a page).
+    async fn owner(&self, ctx: &Context<'_>) -> Result<User> {
+        let user = Loaders::of(ctx)
+            .users
+            .load_one(self.0.owner_id)
+            .await
+            .gql()?;
+        let user = user.ok_or_else(|| AppError::NotFound.into_graphql())?;
+        Ok(User(UserView::for_viewer(&user, actor(ctx))))
+    }
+}
+
+/// `totalCount` of a card connection: counted only when selected.
+pub struct CardCount {
+    actor: Actor,
+    filter: CardFilter,
+}
+
+#[Object]
+impl CardCount {
+    /// How many cards match, across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        cards::count(domain(ctx), &self.actor, &self.filter)
+            .await
+            .gql()
+    }
+}
+
+pub type CardConnection = Connection<String, Card, CardCount, EmptyFields>;
+
+/// One page of cards as a connection.
+pub async fn card_connection(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    filter: CardFilter,
+    order: Option<CardOrderGql>,
+) -> Result<CardConnection> {
+    let ordering = match order.map(|o| o.direction) {
+        Some(OrderDirection::Asc) => Ordering::OldestFirst,
+        _ => Ordering::NewestFirst,
+    };
+    let req = args.into_request(ordering)?;
+    let actor = actor(ctx).clone();
+    let page = cards::list_with_owners(domain(ctx), &actor, &filter, &req)
+        .await
+        .gql()?;
+    let look = ctx.look_ahead();
+    let with_profiles = look.field("nodes").field("owner").field("profile").exists()
+        || look
+            .field("edges")
+            .field("node")
+            .field("owner")
+            .field("profile")
+            .exists();
+    let owners = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
+    Loaders::of(ctx).prime(owners, with_profiles).await.gql()?;
+    let page = page.map(|(card, _)| card);
+    Ok(connection(
+        page,
+        cards::position,
+        Card,
+        CardCount { actor, filter },
+    ))
+}
+
+/// A registered person.
+pub struct User(pub UserView);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    /// Visible only to the user themself and to staff; null otherwise.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    async fn is_staff(&self) -> bool {
+        self.0.is_staff
+    }
+
+    async fn date_joined(&self) -> Timestamp {
+        self.0.date_joined
+    }
+
+    async fn last_login(&self) -> Option<Timestamp> {
+        self.0.last_login
+    }
+
+    /// The user's profile, if they made one (batched).
+    async fn profile(&self, ctx: &Context<'_>) -> Result<Option<Profile>> {
+        Ok(Loaders::of(ctx)
+            .profiles
+            .load_one(self.0.id)
+            .await
+            .gql()?
+            .flatten()
+            .map(Profile))
+    }
+
+    /// The user's cards that the caller may read, newest first by default.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1"
+    )]
+    async fn cards(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CardFilterGql>,
+        order_by: Option<CardOrderGql>,
+    ) -> Result<CardConnection> {
+        let mut filter = filter.unwrap_or_default().into_domain()?;
+        filter.owner = Some(self.0.id);
+        card_connection(
+            ctx,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            filter,
+            order_by,
+        )
+        .await
+    }
+}
+
+/// A user's public profile.
+pub struct Profile(pub ProfileView);
+
+#[Object]
+impl Profile {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn user_id(&self) -> ID {
+        ID(self.0.user_id.to_string())
+    }
+
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    async fn bio(&self) -> &str {
+        &self.0.bio
+    }
+
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+
+    async fn location(&self) -> &str {
+        &self.0.location
+    }
+
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at
+    }
+
+    /// The user this profile belongs to (batched).
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        let user = Loaders::of(ctx)
+            .users
+            .load_one(self.0.user_id)
+            .await
+            .gql()?;
+        let user = user.ok_or_else(|| AppError::NotFound.into_graphql())?;
+        Ok(User(UserView::for_viewer(&user, actor(ctx))))
+    }
+}
+
+/// `totalCount` of a profile connection: counted only when selected.
+pub struct ProfileCount {
+    pub filter: ProfileFilter,
+}
+
+#[Object]
+impl ProfileCount {
+    /// How many profiles match, across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        profiles::count(domain(ctx), &self.filter).await.gql()
+    }
+}
+
+pub type ProfileConnection = Connection<String, Profile, ProfileCount, EmptyFields>;
