@@ -8,6 +8,7 @@ pub mod http;
 pub mod inputs;
 pub mod limits;
 pub mod loaders;
+pub mod nulls;
 pub mod objects;
 pub mod pagination;
 pub mod profiles;

@@ -38,6 +38,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .extension(super::limits::QueryLimits)
+    // Inside the limits: it names the code of a refused `null` before the
+    // limits give validation failures theirs.
+    .extension(super::nulls::NullArguments)
     // Apollo automatic persisted queries: once the server has seen a query, a
     // client may send only its SHA-256.
     .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))

@@ -431,3 +431,92 @@ async fn graphql_null_clears_the_nullable_profile_fields() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn graphql_null_for_a_required_field_is_bad_user_input_too() {
+    let app = TestApp::spawn().await;
+    let (owner, _, card, profile) = setup(&app).await;
+    let before = snapshot(&app, &owner, &card, &profile).await;
+    let newcomer = unique("newcomer");
+    let tables: Vec<GqlInput> = vec![
+        (
+            "register",
+            "RegisterInput",
+            None,
+            None,
+            json!({"username": newcomer, "email": format!("{newcomer}@example.com"),
+                   "password1": PASSWORD, "password2": PASSWORD}),
+            vec!["username", "email", "password1", "password2"],
+        ),
+        (
+            "login",
+            "LoginInput",
+            None,
+            None,
+            json!({"username": owner.username, "password": PASSWORD}),
+            vec!["password"],
+        ),
+        (
+            "changePassword",
+            "ChangePasswordInput",
+            None,
+            Some(&owner),
+            json!({"oldPassword": PASSWORD, "newPassword1": NEW_PASSWORD,
+                   "newPassword2": NEW_PASSWORD}),
+            vec!["oldPassword", "newPassword1", "newPassword2"],
+        ),
+        (
+            "createCard",
+            "CreateCardInput",
+            None,
+            Some(&owner),
+            json!({"title": "t"}),
+            vec!["title"],
+        ),
+    ];
+    for (mutation, input_type, _, who, input, fields) in tables {
+        let token = who.map(|a| a.access.as_str());
+        for field in fields {
+            let input = with_null(&input, field);
+            let by_variable = format!(
+                "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ __typename }} }}"
+            );
+            let by_literal = format!(
+                "mutation {{ {mutation}(input: {}) {{ __typename }} }}",
+                literal(&input)
+            );
+            for (query, variables) in [
+                (by_variable, json!({"input": input})),
+                (by_literal, json!({})),
+            ] {
+                let body = app.gql(&query, variables, token).await;
+                assert_gql_fields(&body, json!({field: [NOT_NULL]}));
+                assert!(body["data"].is_null(), "{query}: no data: {body}");
+            }
+        }
+    }
+    // An argument, not an input field, names itself.
+    let body = app
+        .gql(
+            "mutation { refreshToken(refreshToken: null) { accessToken } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_gql_fields(&body, json!({"refreshToken": [NOT_NULL]}));
+    // A value of the wrong type is still a validation failure, not a null.
+    let body = app
+        .gql(
+            "mutation { createCard(input: {title: 5}) { id } }",
+            json!({}),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(
+        TestApp::gql_code(&body).as_deref(),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+    assert_eq!(snapshot(&app, &owner, &card, &profile).await, before);
+    assert_eq!(app.login(&owner.username, PASSWORD).await.status, 200);
+}
