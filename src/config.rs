@@ -122,6 +122,103 @@ pub struct Config {
     /// Threads that compute argon2 password hashes (0: one per core).
     #[arg(long, global = true, env = "HASH_THREADS", default_value_t = 0)]
     pub hash_threads: usize,
+
+    #[command(flatten)]
+    pub mail: MailConfig,
+}
+
+/// Whether an account's e-mail address must be verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmailVerification {
+    /// A verification mail is sent; signing in does not wait for it.
+    Optional,
+    /// No tokens until the address is verified.
+    Mandatory,
+    /// No verification mail.
+    None,
+}
+
+/// Mail: how it leaves, where its links point, and the account rules on it.
+#[derive(Debug, Clone, Args)]
+pub struct MailConfig {
+    /// SMTP server: `smtp://[user:pass@]host[:port]` (plain), with `?tls=starttls`,
+    /// or `smtps://…` (implicit TLS). Unset: mails are written as `.eml` files
+    /// under `<data_dir>/mail/`.
+    #[arg(long, global = true, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every mail.
+    #[arg(
+        long,
+        global = true,
+        env = "MAIL_FROM",
+        default_value = "Spider Web <no-reply@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// The site's name in mails.
+    #[arg(long, global = true, env = "SITE_NAME", default_value = "Spider Web")]
+    pub site_name: String,
+
+    /// The base of links in mails (default: `http://` + BIND).
+    #[arg(long, global = true, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The link of a password-reset mail; `{uid}` and `{token}` are filled in
+    /// (default: `{PUBLIC_URL}/reset-password?uid={uid}&token={token}`).
+    #[arg(long, global = true, env = "PASSWORD_RESET_URL")]
+    pub password_reset_url: Option<String>,
+
+    /// The link of a verification mail; `{key}` is filled in (default:
+    /// `{PUBLIC_URL}/verify-email?key={key}`).
+    #[arg(long, global = true, env = "VERIFY_EMAIL_URL")]
+    pub verify_email_url: Option<String>,
+
+    /// `optional`, `mandatory` or `none`.
+    #[arg(
+        long,
+        global = true,
+        env = "EMAIL_VERIFICATION",
+        value_enum,
+        default_value = "optional"
+    )]
+    pub email_verification: EmailVerification,
+
+    /// Lifetime of an e-mail verification key, in seconds.
+    #[arg(long, global = true, env = "VERIFY_EMAIL_TTL", default_value_t = 3 * 24 * 3600)]
+    pub verify_email_ttl: u64,
+
+    /// Lifetime of a password-reset token, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "PASSWORD_RESET_TTL",
+        default_value_t = 3600
+    )]
+    pub password_reset_ttl: u64,
+}
+
+impl MailConfig {
+    /// The defaults of every mail setting.
+    pub fn new() -> Self {
+        Self {
+            smtp_url: None,
+            mail_from: "Spider Web <no-reply@localhost>".into(),
+            site_name: "Spider Web".into(),
+            public_url: None,
+            password_reset_url: None,
+            verify_email_url: None,
+            email_verification: EmailVerification::Optional,
+            verify_email_ttl: 3 * 24 * 3600,
+            password_reset_ttl: 3600,
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Config {
@@ -147,6 +244,15 @@ impl Config {
             login_failures_per_account: 10,
             auth_requests_per_ip: 30,
             ws_max_connections: 20_000,
+            mail: MailConfig::new(),
+        }
+    }
+
+    /// The base of links in mails, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.mail.public_url {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_string(),
+            _ => format!("http://{}", self.bind),
         }
     }
 

@@ -2,7 +2,8 @@
 //! REST compatibility layer; both doors call the same domain operations.
 //!
 //! The house, from the ground up (a module imports only those below it):
-//! `error`, `config`, `auth` (hashing, token codecs) and `throttle`; `domain`
+//! `error`, `config`, `auth` (hashing, token codecs), `throttle` and `mail`
+//! (the outbox's delivery); `domain`
 //! (every rule, over [`domain::Ctx`]); `state`; `http` (what both doors
 //! share); the doors `rest` and `graphql`, and the page `web`; `app` (the
 //! router) and `server` (the accept loop).
@@ -15,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod rest;
 pub mod secret;
 pub mod server;

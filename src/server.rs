@@ -14,8 +14,9 @@ use crate::{
     auth::{password::Passwords, tokens::TokenKeys},
     config::Config,
     db,
-    domain::Ctx,
+    domain::{Ctx, mail::MailSettings},
     error::BoxError,
+    mail::Mailer,
     secret,
     state::AppState,
     throttle::Throttle,
@@ -36,6 +37,10 @@ impl Application {
         if state.config.migrate_on_start {
             db::migrate(&state.domain.db, &state.config).await?;
         }
+        // The outbox's worker starts once the tables exist.
+        let domain = &state.domain;
+        Mailer::new(domain.db.clone(), &state.config)?
+            .spawn(domain.mail.wake.clone(), domain.bus.closing());
         let listener = listen(state.config.bind)?;
         let router = router(state.clone());
         Ok(Self {
@@ -137,6 +142,7 @@ pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
         tokens,
         Passwords::start(config.hash_threads, 256),
         Throttle::new(&config),
+        MailSettings::new(&config),
     );
     Ok(AppState {
         domain,

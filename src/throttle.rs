@@ -30,6 +30,14 @@ pub enum Bucket {
     RefreshIp,
     /// Password changes, per client IP.
     PasswordChangeIp,
+    /// Password-reset requests, per client IP.
+    PasswordResetIp,
+    /// Password-reset confirmations, per client IP.
+    PasswordResetConfirmIp,
+    /// E-mail verifications, per client IP.
+    VerifyEmailIp,
+    /// Verification-mail resends, per client IP.
+    ResendEmailIp,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -77,14 +85,24 @@ impl Throttle {
                         window: minute,
                     },
                 ),
-                (
-                    Bucket::PasswordChangeIp,
-                    Limit {
-                        max: config.auth_requests_per_ip as usize,
-                        window: minute,
-                    },
-                ),
             ])
+        });
+        let limits = limits.map(|mut limits| {
+            // The other auth routes: each its own window of the per-IP allowance.
+            let per_ip = Limit {
+                max: config.auth_requests_per_ip as usize,
+                window: minute,
+            };
+            for bucket in [
+                Bucket::PasswordChangeIp,
+                Bucket::PasswordResetIp,
+                Bucket::PasswordResetConfirmIp,
+                Bucket::VerifyEmailIp,
+                Bucket::ResendEmailIp,
+            ] {
+                limits.insert(bucket, per_ip);
+            }
+            limits
         });
         Self {
             limits,

@@ -2,6 +2,8 @@
 //! so a password hash cannot leak through a derive.
 
 pub mod card;
+pub mod email_key;
+pub mod mail_outbox;
 pub mod profile;
 pub mod refresh_token;
 pub mod session;

@@ -15,6 +15,8 @@ pub struct Model {
     pub email_key: String,
     pub password_hash: String,
     pub is_staff: bool,
+    /// The owner proved they read mail at `email`.
+    pub email_verified: bool,
     pub date_joined: DateTimeUtc,
     pub last_login: Option<DateTimeUtc>,
 }

@@ -8,6 +8,9 @@ mod m20261124_000003_create_refresh_tokens;
 mod m20261124_000004_create_profiles;
 mod m20261124_000005_create_cards;
 mod m20261124_000006_notify_card_changes;
+mod m20261204_000007_add_email_verified;
+mod m20261204_000008_create_mail_outbox;
+mod m20261204_000009_create_email_keys;
 
 pub struct Migrator;
 
@@ -21,6 +24,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_create_profiles::Migration),
             Box::new(m20261124_000005_create_cards::Migration),
             Box::new(m20261124_000006_notify_card_changes::Migration),
+            Box::new(m20261204_000007_add_email_verified::Migration),
+            Box::new(m20261204_000008_create_mail_outbox::Migration),
+            Box::new(m20261204_000009_create_email_keys::Migration),
         ]
     }
 }

@@ -17,17 +17,19 @@ pub struct User {
     pub username: String,
     pub email: String,
     pub is_staff: bool,
+    pub email_verified: bool,
     pub date_joined: DateTime<Utc>,
     pub last_login: Option<DateTime<Utc>>,
 }
 
 impl User {
     /// The columns of `users` a [`User`] is read from.
-    pub const COLUMNS: [user::Column; 6] = [
+    pub const COLUMNS: [user::Column; 7] = [
         user::Column::Id,
         user::Column::Username,
         user::Column::Email,
         user::Column::IsStaff,
+        user::Column::EmailVerified,
         user::Column::DateJoined,
         user::Column::LastLogin,
     ];

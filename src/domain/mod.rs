@@ -12,6 +12,7 @@ pub mod actor;
 pub mod cards;
 pub mod feed;
 pub mod input;
+pub mod mail;
 pub mod pagination;
 pub mod profiles;
 pub mod search;
@@ -25,7 +26,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{password::Passwords, tokens::TokenKeys},
-    domain::feed::bus::EventBus,
+    domain::{feed::bus::EventBus, mail::MailSettings},
     throttle::Throttle,
 };
 
@@ -41,6 +42,8 @@ pub struct Ctx {
     pub tokens: Arc<TokenKeys>,
     /// Abuse limits.
     pub throttle: Arc<Throttle>,
+    /// Mail: templates, links, the verification policy, the outbox's bell.
+    pub mail: Arc<MailSettings>,
 }
 
 impl Ctx {
@@ -51,6 +54,7 @@ impl Ctx {
         tokens: TokenKeys,
         passwords: Passwords,
         throttle: Throttle,
+        mail: MailSettings,
     ) -> Self {
         let bus = EventBus::new(&db);
         bus.listen();
@@ -60,6 +64,7 @@ impl Ctx {
             passwords,
             tokens: Arc::new(tokens),
             throttle: Arc::new(throttle),
+            mail: Arc::new(mail),
         }
     }
 }

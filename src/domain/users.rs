@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use entity::user;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    SqlErr,
-    sea_query::{Condition, Expr},
+    SqlErr, sea_query::Condition,
 };
 use uuid::Uuid;
 
@@ -152,6 +151,8 @@ pub struct UserView {
     pub id: Uuid,
     pub username: String,
     pub email: Option<String>,
+    /// Seen like `email`: by the user themself and staff.
+    pub email_verified: Option<bool>,
     pub is_staff: bool,
     pub date_joined: Timestamp,
     pub last_login: Option<Timestamp>,
@@ -165,6 +166,7 @@ impl UserView {
             id: user.id,
             username: user.username.clone(),
             email: sees_email.then(|| user.email.clone()),
+            email_verified: sees_email.then_some(user.email_verified),
             is_staff: user.is_staff,
             date_joined: user.date_joined.into(),
             last_login: user.last_login.map(Into::into),
@@ -175,6 +177,7 @@ impl UserView {
     pub fn own(user: &User) -> Self {
         Self {
             email: Some(user.email.clone()),
+            email_verified: Some(user.email_verified),
             ..Self::for_viewer(user, &Actor(None))
         }
     }
@@ -239,61 +242,6 @@ pub fn map_unique_violation(err: DbErr) -> AppError {
         }
     }
     err.into()
-}
-
-/// Changes to one's own account (`PATCH`/`PUT /api/auth/user`, `updateMe`).
-#[derive(Debug, Default, Clone)]
-pub struct UserUpdate {
-    pub username: Field<String>,
-    pub email: Field<String>,
-}
-
-/// Updates the caller's username and/or email. `full` (PUT) requires both.
-pub async fn update_me(
-    ctx: &Ctx,
-    auth: &AuthUser,
-    input: UserUpdate,
-    full: bool,
-) -> Result<UserView> {
-    let mut v = Validator::new();
-    let username = if full || !input.username.is_absent() {
-        v.check("username", Username::parse(input.username.as_deref()))
-    } else {
-        None
-    };
-    let email = if full || !input.email.is_absent() {
-        v.check("email", Email::parse(input.email.as_deref()))
-    } else {
-        None
-    };
-    check_unique(
-        &ctx.db,
-        &mut v,
-        username.as_ref(),
-        email.as_ref(),
-        Some(auth.user.id),
-    )
-    .await?;
-    v.finish()?;
-
-    let mut user = auth.user.clone();
-    let mut update = user::Entity::update_many().filter(user::Column::Id.eq(user.id));
-    if let Some(u) = &username {
-        update = update
-            .col_expr(user::Column::Username, Expr::value(u.as_str()))
-            .col_expr(user::Column::UsernameKey, Expr::value(u.key()));
-        user.username = u.as_str().to_string();
-    }
-    if let Some(e) = &email {
-        update = update
-            .col_expr(user::Column::Email, Expr::value(e.as_str()))
-            .col_expr(user::Column::EmailKey, Expr::value(e.key()));
-        user.email = e.as_str().to_string();
-    }
-    if username.is_some() || email.is_some() {
-        update.exec(&ctx.db).await.map_err(map_unique_violation)?;
-    }
-    Ok(UserView::own(&user))
 }
 
 /// The caller's own user.

@@ -8,37 +8,65 @@ use super::{
 };
 use crate::{
     domain::{
-        accounts::{self, ChangePasswordInput, LoginInput, RegisterInput},
+        accounts::{
+            self, ChangePasswordInput, LoginInput, RegisterInput, Registered, ResetPasswordInput,
+            UserUpdate,
+        },
         input::Field,
         sessions::{self, LogoutInput, SignedIn},
         time::Timestamp,
-        users::{self, UserUpdate},
     },
     error::GqlResult,
 };
 
-/// Tokens for a session and the user they belong to.
+/// Tokens for a session and the user they belong to. The tokens are null
+/// only from `register` when e-mail verification is mandatory.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
     /// JWT to send as `Authorization: Bearer <token>`.
-    access_token: String,
+    access_token: Option<String>,
     /// Opaque token for `refreshToken`; it is rotated on every use.
-    refresh_token: String,
-    access_expiration: Timestamp,
-    refresh_expiration: Timestamp,
+    refresh_token: Option<String>,
+    access_expiration: Option<Timestamp>,
+    refresh_expiration: Option<Timestamp>,
     user: User,
 }
 
 impl From<SignedIn> for AuthPayload {
     fn from(s: SignedIn) -> Self {
         Self {
-            access_token: s.tokens.access,
-            refresh_token: s.tokens.refresh,
-            access_expiration: s.tokens.access_expiration,
-            refresh_expiration: s.tokens.refresh_expiration,
+            access_token: Some(s.tokens.access),
+            refresh_token: Some(s.tokens.refresh),
+            access_expiration: Some(s.tokens.access_expiration),
+            refresh_expiration: Some(s.tokens.refresh_expiration),
             user: User(s.user),
         }
     }
+}
+
+impl From<Registered> for AuthPayload {
+    fn from(r: Registered) -> Self {
+        match r {
+            Registered::SignedIn(s) => s.into(),
+            Registered::VerificationSent(user) => Self {
+                access_token: None,
+                refresh_token: None,
+                access_expiration: None,
+                refresh_expiration: None,
+                user: User(user),
+            },
+        }
+    }
+}
+
+/// A new password from a reset link (`uid` and `token` come from the link).
+#[derive(InputObject)]
+#[graphql(name = "ResetPasswordInput")]
+pub struct ResetPasswordInputGql {
+    uid: String,
+    token: String,
+    new_password1: String,
+    new_password2: String,
 }
 
 #[derive(InputObject)]
@@ -157,9 +185,54 @@ impl AuthMutation {
             username: field(input.username),
             email: field(input.email),
         };
-        users::update_me(domain(ctx), me, input, false)
+        accounts::update_me(domain(ctx), me, input, false)
             .await
             .map(User)
+            .gql()
+    }
+
+    /// Mails a password-reset link to the account with this address, if
+    /// there is one; the answer is the same either way.
+    async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        accounts::request_password_reset(domain(ctx), client(ctx), Field::Value(email))
+            .await
+            .map(|()| true)
+            .gql()
+    }
+
+    /// Sets a new password from a reset link; every session of the user ends.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ResetPasswordInputGql,
+    ) -> Result<bool> {
+        let input = ResetPasswordInput {
+            uid: Field::Value(input.uid),
+            token: Field::Value(input.token),
+            new_password1: Field::Value(input.new_password1),
+            new_password2: Field::Value(input.new_password2),
+        };
+        accounts::reset_password(domain(ctx), client(ctx), input)
+            .await
+            .map(|()| true)
+            .gql()
+    }
+
+    /// Verifies the e-mail address a key was mailed to (`NOT_FOUND` for an
+    /// unknown, expired, used or superseded key).
+    async fn verify_email(&self, ctx: &Context<'_>, key: String) -> Result<bool> {
+        accounts::verify_email(domain(ctx), client(ctx), Field::Value(key))
+            .await
+            .map(|()| true)
+            .gql()
+    }
+
+    /// Mails the verification link again to an account whose address is
+    /// still unverified; the answer is the same for every address.
+    async fn resend_verification_email(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        accounts::resend_verification(domain(ctx), client(ctx), Field::Value(email))
+            .await
+            .map(|()| true)
             .gql()
     }
 }

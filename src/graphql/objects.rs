@@ -145,6 +145,11 @@ impl User {
         self.0.email.as_deref()
     }
 
+    /// Whether the owner verified `email`; like `email`, null unless self or staff.
+    async fn email_verified(&self) -> Option<bool> {
+        self.0.email_verified
+    }
+
     async fn is_staff(&self) -> bool {
         self.0.is_staff
     }

@@ -1,6 +1,11 @@
 //! `/api/auth/...`: dj-rest-auth's routes and shapes over the auth domain.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -9,12 +14,12 @@ use super::openapi::{DetailBody, ErrorBody, ValidationErrors};
 use crate::{
     domain::{
         Ctx,
-        accounts::{self, ChangePasswordInput, LoginInput, RegisterInput},
+        accounts::{self, ChangePasswordInput, LoginInput, RegisterInput, Registered, UserUpdate},
         actor::{Actor, AuthUser},
         input::Field,
         sessions::{self, LogoutInput, SignedIn},
         time::Timestamp,
-        users::{self, UserUpdate, UserView},
+        users::{self, UserView},
     },
     error::Result,
     http::{actor::CurrentUser, client_ip::ClientIp, json::JsonBody},
@@ -28,6 +33,7 @@ pub struct UserBody {
     pk: uuid::Uuid,
     username: String,
     email: Option<String>,
+    email_verified: Option<bool>,
     is_staff: bool,
     date_joined: Timestamp,
     last_login: Option<Timestamp>,
@@ -40,6 +46,7 @@ impl From<UserView> for UserBody {
             pk: u.id,
             username: u.username,
             email: u.email,
+            email_verified: u.email_verified,
             is_staff: u.is_staff,
             date_joined: u.date_joined,
             last_login: u.last_login,
@@ -85,21 +92,33 @@ struct RegisterBody {
     password2: Field<String>,
 }
 
+/// With `EMAIL_VERIFICATION=mandatory` the answer is 201 `{"detail": "Verification
+/// e-mail sent."}` and no tokens.
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterBody,
     responses((status = 201, body = TokensBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody)))]
 async fn register(
     State(ctx): State<Ctx>,
     client: ClientIp,
     JsonBody(b): JsonBody<RegisterBody>,
-) -> Result<(StatusCode, Json<TokensBody>)> {
+) -> Result<Response> {
     let input = RegisterInput {
         username: b.username,
         email: b.email,
         password1: b.password1,
         password2: b.password2,
     };
-    let signed_in = accounts::register(&ctx, client.0, input).await?;
-    Ok((StatusCode::CREATED, Json(TokensBody::new(signed_in, true))))
+    Ok(match accounts::register(&ctx, client.0, input).await? {
+        Registered::SignedIn(signed_in) => {
+            (StatusCode::CREATED, Json(TokensBody::new(signed_in, true))).into_response()
+        }
+        Registered::VerificationSent(_) => (
+            StatusCode::CREATED,
+            Json(DetailBody {
+                detail: "Verification e-mail sent.",
+            }),
+        )
+            .into_response(),
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -207,7 +226,9 @@ async fn update_user(
         username: b.username,
         email: b.email,
     };
-    Ok(Json(users::update_me(&ctx, &me, input, full).await?.into()))
+    Ok(Json(
+        accounts::update_me(&ctx, &me, input, full).await?.into(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod list;
 pub mod openapi;
 pub mod profiles;
+pub mod recovery;
 
 use axum::{
     Router,
@@ -26,6 +27,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/api",
             OpenApiRouter::new()
                 .merge(auth::router())
+                .merge(recovery::router())
                 .merge(cards::router())
                 .merge(feed::router())
                 .merge(profiles::router()),

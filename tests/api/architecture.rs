@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("auth", 1),
     ("throttle", 1),
     ("db", 1),
+    ("mail", 2),
     ("secret", 2),
     ("domain", 3),
     ("state", 4),
@@ -333,13 +334,13 @@ fn no_source_file_over_400_lines() {
 #[test]
 fn the_password_hash_stays_in_accounts() {
     // Reads select named columns (`User::COLUMNS`); the entity's whole row —
-    // hash included — is never read outside `accounts`.
+    // hash included — is never read outside `domain/accounts/`.
     let mut wrong = Vec::new();
     for (file, src) in sources() {
         let code = code(&src.text);
         let names_hash = code.contains("password_hash") || code.contains("PasswordHash");
         // `auth/password.rs` hashes and checks: it is the mechanism itself.
-        if names_hash && file != "domain/accounts.rs" && file != "auth/password.rs" {
+        if names_hash && !file.starts_with("domain/accounts/") && file != "auth/password.rs" {
             wrong.push(format!("{file} names the password hash"));
         }
         for whole_row in [

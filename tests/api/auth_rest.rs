@@ -100,6 +100,7 @@ fn assert_user_object(user: &Value, username: &str, email: &str) {
         "pk",
         "username",
         "email",
+        "email_verified",
         "is_staff",
         "date_joined",
         "last_login",
@@ -112,6 +113,7 @@ fn assert_user_object(user: &Value, username: &str, email: &str) {
     assert_eq!(user["username"], username, "{user}");
     assert_eq!(user["email"], email, "{user}");
     assert!(user["is_staff"].is_boolean(), "{user}");
+    assert!(user["email_verified"].is_boolean(), "{user}");
     timestamp(&user["date_joined"]);
     if !user["last_login"].is_null() {
         timestamp(&user["last_login"]);

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod abuse;
+mod accounts_mail;
 mod architecture;
 mod auth_graphql;
 mod auth_rest;
@@ -12,6 +13,7 @@ mod feed;
 mod fuzz;
 mod graphql_http;
 mod hardening;
+mod mail_catcher;
 mod nulls;
 mod openapi;
 mod pagination;

@@ -76,6 +76,7 @@ pub struct CardOwnerRow {
     owner_username: Option<String>,
     owner_email: Option<String>,
     owner_is_staff: Option<bool>,
+    owner_email_verified: Option<bool>,
     owner_date_joined: Option<DateTimeUtc>,
     owner_last_login: Option<DateTimeUtc>,
 }
@@ -93,6 +94,7 @@ impl CardOwnerRow {
                 username,
                 email,
                 is_staff,
+                email_verified: self.owner_email_verified.unwrap_or(false),
                 date_joined,
                 last_login: self.owner_last_login,
             }),
@@ -121,6 +123,7 @@ pub fn with_owner(select: Select<card::Entity>) -> Selector<SelectModel<CardOwne
         .column_as(user::Column::Username, "owner_username")
         .column_as(user::Column::Email, "owner_email")
         .column_as(user::Column::IsStaff, "owner_is_staff")
+        .column_as(user::Column::EmailVerified, "owner_email_verified")
         .column_as(user::Column::DateJoined, "owner_date_joined")
         .column_as(user::Column::LastLogin, "owner_last_login")
         .join(JoinType::LeftJoin, card::Relation::Owner.def())

@@ -36,7 +36,8 @@ pub struct FeedItem {
     pub card: Option<Arc<CardView>>,
 }
 
-/// Is a card with this owner and visibility in the subscriber's view?
+/// Is a card with this owner and visibility in the subscriber's view: may
+/// they read it ([`may_read`], the one read rule), and does it match their filter?
 fn in_view(
     actor: &Actor,
     filter: &FeedFilter,

@@ -92,6 +92,7 @@ pub fn with_user(select: Select<profile::Entity>) -> Selector<SelectModel<Profil
         .column_as(user::Column::Username, "owner_username")
         .column_as(user::Column::Email, "owner_email")
         .column_as(user::Column::IsStaff, "owner_is_staff")
+        .column_as(user::Column::EmailVerified, "owner_email_verified")
         .column_as(user::Column::DateJoined, "owner_date_joined")
         .column_as(user::Column::LastLogin, "owner_last_login")
         .inner_join(user::Entity)

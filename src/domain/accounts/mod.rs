@@ -1,5 +1,15 @@
-//! Accounts: sign-up, sign-in and the password. The password hash is read and
-//! written here and nowhere else.
+//! Accounts: sign-up, sign-in, the password and the e-mail address. The
+//! password hash is read and written here and nowhere else.
+
+pub mod email;
+pub mod keys;
+pub mod password;
+
+pub use email::{UserUpdate, resend_verification, update_me, verify_email};
+pub use password::{
+    ChangePasswordInput, ResetPasswordInput, change_password, change_password_reissuing,
+    request_password_reset, reset_password,
+};
 
 use std::net::IpAddr;
 
@@ -11,13 +21,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    config::EmailVerification,
     domain::{
         Ctx,
-        actor::{AuthUser, User},
+        actor::User,
         input::{Field, non_empty},
-        sessions::{
-            SignedIn, announce_user_revocation, open_session, reissue, revoke_user_sessions,
-        },
+        sessions::{SignedIn, open_session},
         time::now,
         users::{Email, UserView, Username, check_unique, map_unique_violation, password_problems},
     },
@@ -30,6 +39,7 @@ pub const REGISTER_MISMATCH: &str = "The two password fields didn't match.";
 pub const CHANGE_MISMATCH: &str = "The two password fields didn\u{2019}t match.";
 pub const OLD_PASSWORD_WRONG: &str =
     "Your old password was entered incorrectly. Please enter it again.";
+pub const NOT_VERIFIED: &str = "E-mail is not verified.";
 
 #[derive(Debug, Default, Clone)]
 pub struct RegisterInput {
@@ -46,15 +56,17 @@ pub struct LoginInput {
     pub password: Field<String>,
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct ChangePasswordInput {
-    pub old_password: Field<String>,
-    pub new_password1: Field<String>,
-    pub new_password2: Field<String>,
+/// What a registration gives: a signed-in account, or (with mandatory
+/// verification) only a verification mail.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    SignedIn(SignedIn),
+    VerificationSent(UserView),
 }
 
-/// Creates an account and signs it in.
-pub async fn register(ctx: &Ctx, client: IpAddr, input: RegisterInput) -> Result<SignedIn> {
+/// Creates an account; signs it in unless verification is mandatory, and
+/// queues its verification mail unless verification is off.
+pub async fn register(ctx: &Ctx, client: IpAddr, input: RegisterInput) -> Result<Registered> {
     ctx.throttle.hit_ip(Bucket::RegisterIp, client)?;
     let mut v = Validator::new();
     let username = v.check("username", Username::parse(input.username.as_deref()));
@@ -79,18 +91,35 @@ pub async fn register(ctx: &Ctx, client: IpAddr, input: RegisterInput) -> Result
         return Err(AppError::internal("validated register input is incomplete"));
     };
     let hash = ctx.passwords.hash(password).await?;
-    let user = new_user(&username, &email, false, true);
+    let policy = ctx.mail.verification;
+    let user = new_user(
+        &username,
+        &email,
+        false,
+        policy != EmailVerification::Mandatory,
+    );
     let txn = ctx.db.begin().await?;
     insert_user(&txn, &user, hash).await?;
-    let tokens = open_session(ctx, &txn, user.id, now()).await?;
+    if policy != EmailVerification::None {
+        email::queue_verification(ctx, &txn, &user).await?;
+    }
+    let tokens = match policy {
+        EmailVerification::Mandatory => None,
+        _ => Some(open_session(ctx, &txn, user.id, now()).await?),
+    };
     txn.commit().await?;
-    Ok(SignedIn {
-        user: UserView::own(&user),
-        tokens,
+    ctx.mail.wake.notify_one();
+    Ok(match tokens {
+        Some(tokens) => Registered::SignedIn(SignedIn {
+            user: UserView::own(&user),
+            tokens,
+        }),
+        None => Registered::VerificationSent(UserView::own(&user)),
     })
 }
 
-/// A new user's row; `signed_in`: their first session opens now.
+/// A new user's row; staff (`create-admin`) are verified; `signed_in`:
+/// their first session opens now.
 fn new_user(username: &Username, email: &Email, is_staff: bool, signed_in: bool) -> User {
     let at = now();
     User {
@@ -98,6 +127,7 @@ fn new_user(username: &Username, email: &Email, is_staff: bool, signed_in: bool)
         username: username.as_str().to_string(),
         email: email.as_str().to_string(),
         is_staff,
+        email_verified: is_staff,
         date_joined: at,
         last_login: signed_in.then_some(at),
     }
@@ -113,6 +143,7 @@ async fn insert_user(db: &impl sea_orm::ConnectionTrait, u: &User, hash: String)
         email_key: Set(u.email.to_lowercase()),
         password_hash: Set(hash),
         is_staff: Set(u.is_staff),
+        email_verified: Set(u.email_verified),
         date_joined: Set(u.date_joined),
         last_login: Set(u.last_login),
     })
@@ -148,12 +179,6 @@ pub async fn create_admin(
     let user = new_user(&username, &email, true, false);
     insert_user(&ctx.db, &user, hash).await?;
     Ok(UserView::own(&user))
-}
-
-/// A user's password hash: read only to check a password.
-#[derive(FromQueryResult)]
-struct Credentials {
-    password_hash: String,
 }
 
 /// A user with the password hash (login).
@@ -222,6 +247,9 @@ pub async fn login(ctx: &Ctx, client: IpAddr, input: LoginInput) -> Result<Signe
         return Err(AppError::field(NON_FIELD_ERRORS, LOGIN_FAILED));
     };
     ctx.throttle.clear_failures(&account);
+    if ctx.mail.verification == EmailVerification::Mandatory && !found.user.email_verified {
+        return Err(AppError::field(NON_FIELD_ERRORS, NOT_VERIFIED));
+    }
 
     let at = now();
     let user_id = found.user.id;
@@ -241,93 +269,4 @@ pub async fn login(ctx: &Ctx, client: IpAddr, input: LoginInput) -> Result<Signe
         user: UserView::own(&user),
         tokens,
     })
-}
-
-/// Changes the caller's password; the calling session stays (its tokens
-/// too), all others end.
-pub async fn change_password(
-    ctx: &Ctx,
-    client: IpAddr,
-    auth: &AuthUser,
-    input: ChangePasswordInput,
-) -> Result<()> {
-    change(ctx, client, auth, input, false).await.map(|_| ())
-}
-
-/// [`change_password`], and a fresh token pair for the calling session in the
-/// same transaction (its unused refresh tokens retired, not counted as reuse).
-pub async fn change_password_reissuing(
-    ctx: &Ctx,
-    client: IpAddr,
-    auth: &AuthUser,
-    input: ChangePasswordInput,
-) -> Result<SignedIn> {
-    match change(ctx, client, auth, input, true).await? {
-        Some(tokens) => Ok(SignedIn {
-            user: UserView::own(&auth.user),
-            tokens,
-        }),
-        None => Err(AppError::internal("password changed without new tokens")),
-    }
-}
-
-async fn change(
-    ctx: &Ctx,
-    client: IpAddr,
-    auth: &AuthUser,
-    input: ChangePasswordInput,
-    reissue_tokens: bool,
-) -> Result<Option<crate::domain::sessions::AuthTokens>> {
-    ctx.throttle.hit_ip(Bucket::PasswordChangeIp, client)?;
-    let mut v = Validator::new();
-    let old = v.check("old_password", non_empty(input.old_password.as_deref()));
-    let new1 = v.check("new_password1", non_empty(input.new_password1.as_deref()));
-    let new2 = v.check("new_password2", non_empty(input.new_password2.as_deref()));
-    if let Some(old) = old {
-        let stored = user::Entity::find_by_id(auth.user.id)
-            .select_only()
-            .column(user::Column::PasswordHash)
-            .into_model::<Credentials>()
-            .one(&ctx.db)
-            .await?
-            .ok_or(AppError::TokenNotValid)?;
-        if !ctx
-            .passwords
-            .verify(old, Some(&stored.password_hash))
-            .await?
-        {
-            v.add("old_password", OLD_PASSWORD_WRONG);
-        }
-    }
-    if let (Some(n1), Some(n2)) = (new1, new2) {
-        if n1 != n2 {
-            v.add("new_password2", CHANGE_MISMATCH);
-        } else {
-            for problem in password_problems(n2, Some(&auth.user.username), Some(&auth.user.email))
-            {
-                v.add("new_password2", problem);
-            }
-        }
-    }
-    v.finish()?;
-    let Some(new) = new1 else {
-        return Err(AppError::internal(
-            "validated password change is incomplete",
-        ));
-    };
-    let hash = ctx.passwords.hash(new).await?;
-    let txn = ctx.db.begin().await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .filter(user::Column::Id.eq(auth.user.id))
-        .exec(&txn)
-        .await?;
-    revoke_user_sessions(&txn, auth.user.id, Some(auth.session_id)).await?;
-    let tokens = match reissue_tokens {
-        true => Some(reissue(ctx, &txn, auth).await?),
-        false => None,
-    };
-    txn.commit().await?;
-    announce_user_revocation(ctx, auth.user.id, Some(auth.session_id)).await;
-    Ok(tokens)
 }
