@@ -474,3 +474,159 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(mail.messages().len(), accounts.len(), "each message once");
 }
+
+/// The server binary as a child process (killed when dropped).
+struct Process {
+    child: tokio::process::Child,
+    url: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn start_binary(db: &crate::helpers::TestDatabase, smtp_port: u16) -> Process {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_spider-web"))
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("DATA_DIR", db.dir().join("data"))
+        .env("BIND", "127.0.0.1:0")
+        .env("JWT_SECRET", "test-secret-test-secret-test-secret!")
+        .env("RATE_LIMITS", "off")
+        .env("EMAIL_VERIFICATION", "none")
+        .env("PUBLIC_URL", SITE)
+        .env("SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("server binary starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let addr = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            log.lock().unwrap().push(line.clone());
+            if let Some(rest) = line.split("addr=").nth(1) {
+                return rest.split_whitespace().next().unwrap_or("").to_string();
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("the server listens within 30 s");
+    // Keep reading its log so it never blocks on a full pipe.
+    let kept = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    Process {
+        child,
+        url: format!("http://{addr}"),
+        log,
+    }
+}
+
+#[tokio::test]
+async fn a_kill_9_between_queueing_and_sending_loses_no_mail() {
+    let db = crate::helpers::create_database().await;
+    let port = {
+        let probe = MailCatcher::start().await;
+        let port = probe.port();
+        probe.stop().await;
+        port
+    };
+    let http = reqwest::Client::new();
+    let mut first = start_binary(&db, port).await;
+    let username = unique("killed");
+    let email = format!("{username}@example.com");
+    let r = http
+        .post(format!("{}/api/auth/register/", first.url))
+        .json(&json!({"username": username, "email": email, "password1": PASSWORD, "password2": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http
+        .post(format!("{}/api/auth/password/reset/", first.url))
+        .json(&json!({"email": email}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "the answer does not wait for the mail server"
+    );
+    // The worker tries (the mail server is down), then the process dies hard.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    first.child.start_kill().expect("SIGKILL");
+    let _ = first.child.wait().await;
+
+    let mail = MailCatcher::start_on(port).await;
+    let second = start_binary(&db, port).await;
+    let got = mail.wait_for(&email, 1, Duration::from_secs(30)).await;
+    let (_, token) = reset_params(&got[0]);
+    assert!(token.contains('.'), "the reset link came through");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(mail.messages().len(), 1, "delivered once");
+    // Neither process logged a secret: not the token, not the password.
+    let secret = token.split_once('.').unwrap().1;
+    for process in [&first, &second] {
+        let log = process.log.lock().unwrap();
+        assert!(
+            log.iter().any(|l| l.contains("mail")),
+            "the log speaks of the mail"
+        );
+        for line in log.iter() {
+            assert!(
+                !line.contains(secret) && !line.contains(PASSWORD),
+                "secret in log: {line}"
+            );
+        }
+    }
+}
+
+/// A password reset ends the live subscriptions of every session of the user
+/// (UNAUTHENTICATED, then close 4401), as a logout everywhere does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_ends_the_users_live_subscriptions() {
+    use crate::ws_client::{CARD_EVENTS, GqlWs, Incoming, MODERN};
+    let mail = MailCatcher::start().await;
+    let app = app_with_mail(&mail, "none").await;
+    let acc = app.register(&unique("feedreset")).await;
+    let mut ws = GqlWs::connect(&app, MODERN, Some(&acc.access))
+        .await
+        .unwrap();
+    ws.subscribe("r", CARD_EVENTS, json!({})).await;
+    let r = app
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": acc.email}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let (uid, token) = reset_params(&mail.wait_for(&acc.email, 1, WAIT).await[0]);
+    let r = app
+        .post(
+            "/api/auth/password/reset/confirm/",
+            json!({"uid": uid, "token": token, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    match ws.next(Duration::from_secs(10)).await {
+        Incoming::Json(m) => assert_eq!(
+            m["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{m}"
+        ),
+        other => panic!("expected UNAUTHENTICATED, got {other:?}"),
+    }
+    loop {
+        match ws.next(Duration::from_secs(10)).await {
+            Incoming::Json(m) if m["type"] == "complete" => continue,
+            Incoming::Closed(code) => return assert_eq!(code, Some(4401)),
+            other => panic!("expected close 4401, got {other:?}"),
+        }
+    }
+}

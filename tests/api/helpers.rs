@@ -13,8 +13,8 @@ use tokio::task::JoinHandle;
 pub const PASSWORD: &str = "correct-horse-battery";
 
 /// A database that lives as long as the tests that use it.
-struct TestDatabase {
-    url: String,
+pub struct TestDatabase {
+    pub url: String,
     /// For PostgreSQL: the admin URL and the database name to drop.
     pg: Option<(String, String)>,
     _dir: tempfile::TempDir,
@@ -45,7 +45,15 @@ impl Drop for TestDatabase {
     }
 }
 
-async fn create_database() -> TestDatabase {
+impl TestDatabase {
+    /// A folder that lives as long as the database (for a server's `DATA_DIR`).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
+/// A new, empty database of its own (for tests that run the server binary).
+pub async fn create_database() -> TestDatabase {
     let dir = tempfile::tempdir().expect("temp dir");
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) if admin.starts_with("postgres") => {
