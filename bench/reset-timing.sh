@@ -38,13 +38,15 @@ done
 URL=http://$ADDR
 echo "server $BIN on $URL; registering $N users" >&2
 run=$RANDOM$RANDOM
+pids=()
 for i in $(seq 1 "$N"); do
     curl -s -o /dev/null -H 'content-type: application/json' \
         -d "{\"username\":\"u${run}_$i\",\"email\":\"u${run}_$i@example.com\",\"password1\":\"correct-horse-battery\",\"password2\":\"correct-horse-battery\"}" \
         "$URL/api/auth/register/" &
-    (( i % 8 == 0 )) && wait
+    pids+=($!)
+    if (( ${#pids[@]} == 8 )); then wait "${pids[@]}"; pids=(); fi
 done
-wait
+(( ${#pids[@]} == 0 )) || wait "${pids[@]}"
 reset() {
     curl -s -o /dev/null -w '%{time_total}\n' -H 'content-type: application/json' \
         -d "{\"email\":\"$1\"}" "$URL/api/auth/password/reset/"

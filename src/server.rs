@@ -32,7 +32,10 @@ pub struct Application {
 impl Application {
     /// Connects to the database, migrates it (unless disabled), loads the
     /// secret and binds the listener.
-    pub async fn build(config: Config) -> Result<Self, BoxError> {
+    pub async fn build(mut config: Config) -> Result<Self, BoxError> {
+        // Bound first, so that `BIND=…:0` links in mails name the real port.
+        let listener = listen(config.bind)?;
+        config.bind = listener.local_addr()?;
         let state = build_state(config).await?;
         if state.config.migrate_on_start {
             db::migrate(&state.domain.db, &state.config).await?;
@@ -41,7 +44,6 @@ impl Application {
         let domain = &state.domain;
         Mailer::new(domain.db.clone(), &state.config)?
             .spawn(domain.mail.wake.clone(), domain.bus.closing());
-        let listener = listen(state.config.bind)?;
         let router = router(state.clone());
         Ok(Self {
             listener,

@@ -1,8 +1,11 @@
-// Spider Web: the chat-box page. Plain JavaScript, no framework, no build step.
-// Queries and mutations go to /graphql over fetch; the live feed is a
-// `graphql-transport-ws` subscription on /graphql/ws. User text only ever
-// reaches the page through textContent and attribute setters.
-'use strict';
+// Spider Web: the chat-box page. Plain JavaScript (an ES module), no
+// framework, no build step. Queries and mutations go to /graphql over fetch;
+// the live feed is a `graphql-transport-ws` subscription on /graphql/ws. User
+// text only ever reaches the page through textContent and attribute setters.
+// Password reset and e-mail verification live in account.js.
+import { ApiError, post } from './client.js';
+import { $, h, submitting, formValues } from './forms.js';
+import { forgotPassword, verificationNotice, onEmailVerified } from './account.js';
 
 (() => {
   const ACCESS_KEY = 'spiderweb.access';
@@ -10,7 +13,7 @@
   const PAGE_SIZE = 20;
   const CARD_FIELDS = 'id ownerId ownerUsername title body visibility createdAt updatedAt';
   const ME_FIELDS =
-    'id username email isStaff profile { id displayName bio avatarUrl location website }';
+    'id username email emailVerified isStaff profile { id displayName bio avatarUrl location website }';
 
   const Q = {
     me: `query Me { me { ${ME_FIELDS} } }`,
@@ -48,33 +51,7 @@
     }`,
   };
 
-  // ---------------------------------------------------------------- helpers
-
-  const $ = (id) => document.getElementById(id);
-
-  /** Builds an element; attributes via setAttribute, children as nodes or text. */
-  function h(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === false || value === null || value === undefined) continue;
-      if (name === 'text') node.textContent = value;
-      else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? '' : String(value));
-    }
-    for (const child of children) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
-  class ApiError extends Error {
-    constructor(message, code, fields) {
-      super(message);
-      this.code = code || 'ERROR';
-      this.fields = fields || null;
-    }
-  }
+  // ---------------------------------------------------------------- tokens
 
   const tokens = {
     get access() { return sessionStorage.getItem(ACCESS_KEY); },
@@ -89,34 +66,7 @@
     },
   };
 
-  // ---------------------------------------------------------------- GraphQL over fetch
-
-  async function post(query, variables, token) {
-    const headers = { 'content-type': 'application/json', accept: 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    let response;
-    try {
-      response = await fetch('/graphql', {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query, variables: variables || {} }),
-      });
-    } catch {
-      throw new ApiError('Cannot reach the server. Check your connection and try again.', 'NETWORK');
-    }
-    let body;
-    try {
-      body = await response.json();
-    } catch {
-      throw new ApiError(`The server answered unexpectedly (HTTP ${response.status}).`, 'NETWORK');
-    }
-    const error = body && Array.isArray(body.errors) && body.errors[0];
-    if (error) {
-      const ext = error.extensions || {};
-      throw new ApiError(error.message || 'Something went wrong.', ext.code, ext.fields);
-    }
-    return body.data;
-  }
+  // ---------------------------------------------------------------- refreshing the session
 
   let refreshing = null;
 
@@ -157,59 +107,6 @@
     }
   }
 
-  // ---------------------------------------------------------------- form errors
-
-  function clearErrors(form) {
-    for (const node of form.querySelectorAll('[data-error-for]')) node.textContent = '';
-    for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
-    const status = form.querySelector('.form-status');
-    if (status) status.textContent = '';
-  }
-
-  /** Puts each message of `extensions.fields` next to its field; the rest at the top. */
-  function showErrors(form, error) {
-    const general = form.querySelector('[data-error-for="nonFieldErrors"]');
-    const leftover = [];
-    const fields = error.fields && typeof error.fields === 'object' ? error.fields : null;
-    let firstInvalid = null;
-    if (fields) {
-      for (const [name, messages] of Object.entries(fields)) {
-        const text = (Array.isArray(messages) ? messages : [messages]).join(' ');
-        const slot = name === 'nonFieldErrors' ? null : [...form.querySelectorAll('[data-error-for]')]
-          .find((n) => n.dataset.errorFor.split(' ').includes(name));
-        if (!slot) { leftover.push(text); continue; }
-        slot.textContent = text;
-        const input = form.querySelector(`[name="${CSS.escape(name)}"]`) ||
-          (slot.id && form.querySelector(`[aria-describedby~="${CSS.escape(slot.id)}"]`));
-        if (input) {
-          input.setAttribute('aria-invalid', 'true');
-          firstInvalid = firstInvalid || input;
-        }
-      }
-    } else {
-      leftover.push(error.message);
-    }
-    if (general) general.textContent = leftover.join(' ');
-    if (firstInvalid) firstInvalid.focus();
-  }
-
-  function setBusy(form, busy) {
-    for (const button of form.querySelectorAll('button')) button.disabled = busy;
-    form.setAttribute('aria-busy', busy ? 'true' : 'false');
-  }
-
-  async function submitting(form, work) {
-    clearErrors(form);
-    setBusy(form, true);
-    try {
-      await work();
-    } catch (e) {
-      showErrors(form, e);
-    } finally {
-      setBusy(form, false);
-    }
-  }
-
   // ---------------------------------------------------------------- session and UI state
 
   let me = null;
@@ -231,6 +128,7 @@
       who.textContent = 'Not signed in';
       who.removeAttribute('title');
     }
+    verificationNotice.render(me);
     for (const card of feed.cards.values()) feed.rerender(card);
   }
 
@@ -272,16 +170,13 @@
 
   // ---------------------------------------------------------------- forms
 
+  /** 'login', 'register' or 'forgot' (the password reset request, part of signing in). */
   function showAuthForm(which) {
-    const login = which === 'login';
-    $('login-form').hidden = !login;
-    $('register-form').hidden = login;
-    $('show-login').setAttribute('aria-pressed', String(login));
-    $('show-register').setAttribute('aria-pressed', String(!login));
-  }
-
-  function formValues(form) {
-    return Object.fromEntries(new FormData(form).entries());
+    $('login-form').hidden = which !== 'login';
+    $('register-form').hidden = which !== 'register';
+    $('forgot-form').hidden = which !== 'forgot';
+    $('show-login').setAttribute('aria-pressed', String(which !== 'register'));
+    $('show-register').setAttribute('aria-pressed', String(which === 'register'));
   }
 
   async function onLogin(event) {
@@ -312,6 +207,14 @@
       const input = { username: v.username.trim(), email: v.email.trim(), password1: v.password1, password2: v.password2 };
       const data = await post(Q.register, { input });
       form.reset();
+      if (!data.register.accessToken) {
+        // EMAIL_VERIFICATION=mandatory: the first sign-in waits for the mailed link.
+        verificationNotice.pending(input.email);
+        showAuthForm('login');
+        announce(`Account created. Open the link we sent to ${input.email}, then sign in.`);
+        $('login-name').focus();
+        return;
+      }
       await signedIn(data.register);
     });
   }
@@ -856,6 +759,21 @@
     $('profile-form').addEventListener('submit', onProfile);
     $('logout').addEventListener('click', onLogout);
     $('load-more').addEventListener('click', () => feed.loadMore());
+    forgotPassword.init(showAuthForm);
+    verificationNotice.init();
+    // The address was confirmed in another tab: the notice goes here too.
+    onEmailVerified(async () => {
+      if (!me || me.emailVerified !== false) return;
+      try {
+        const fresh = (await gql(Q.me)).me;
+        if (fresh && me && fresh.id === me.id) {
+          me = fresh;
+          renderSession();
+        }
+      } catch {
+        // The notice stays until the next load.
+      }
+    });
 
     if (tokens.access) {
       try {
@@ -866,8 +784,22 @@
       }
     }
     renderSession();
+    followLink();
     await feed.reload();
     socket.connect();
+  }
+
+  /** `/#sign-in` and `/#forgot-password`, where the account pages send people. */
+  function followLink() {
+    const target = location.hash;
+    if (target !== '#sign-in' && target !== '#forgot-password') return;
+    history.replaceState(null, '', location.pathname + location.search);
+    if (me) return;
+    if (target === '#forgot-password') forgotPassword.open(showAuthForm);
+    else {
+      showAuthForm('login');
+      $('login-name').focus();
+    }
   }
 
   start();

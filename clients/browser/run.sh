@@ -61,6 +61,7 @@ fi
 
 echo "run.sh: server $bin on $url"
 status=0
-SPIDER_URL="$url" node --test test.mjs || status=$?
+# The server writes its mails as .eml files under $data_dir/mail/; the tests read them.
+SPIDER_URL="$url" SPIDER_DATA_DIR="$data_dir" node --test test.mjs || status=$?
 echo "run.sh: screenshots in $here/artifacts/"
 exit "$status"

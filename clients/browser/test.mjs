@@ -1,14 +1,18 @@
 // Browser test of the page at `/`: two people in two browser contexts; one
 // posts, edits and deletes a card, the other watches the live feed change
-// without reloading. Run against a running server:
+// without reloading. Then the account pages: e-mail verification and password
+// reset, following the links of the mails the server wrote. Run against a
+// running server (run.sh starts one):
 //
-//   SPIDER_URL=http://127.0.0.1:8000 node --test
+//   SPIDER_URL=http://127.0.0.1:8000 SPIDER_DATA_DIR=/path/to/its/DATA_DIR node --test
 //
+// The mail tests need SPIDER_DATA_DIR (the server's DATA_DIR, without
+// SMTP_URL: mails are .eml files in its mail/ folder) and are skipped without it.
 // Chromium is Debian's (`CHROMIUM` overrides the path). Screenshots go to
 // ./artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -17,6 +21,7 @@ const BASE = (process.env.SPIDER_URL || 'http://127.0.0.1:8000').replace(/\/+$/,
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
 const WAIT = { timeout: 20_000 };
 const PASSWORD = 'correct-horse-battery';
+const MAIL_DIR = process.env.SPIDER_DATA_DIR ? join(process.env.SPIDER_DATA_DIR, 'mail') : null;
 
 mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -32,14 +37,20 @@ const problems = [];
 /** Pages opened by the running test: screenshotted if it fails, closed after it. */
 let openPages = [];
 
-async function openPage(viewport = { width: 1280, height: 860 }) {
-  const context = await browser.newContext({ viewport });
+/** A page (a tab) watched for console errors; another tab of `context` when given. */
+async function newWatchedPage(context) {
   const page = await context.newPage();
   openPages.push(page);
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`${page.url()}: ${msg.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`${page.url()}: ${err.message}`));
+  return page;
+}
+
+async function openPage(viewport = { width: 1280, height: 860 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await newWatchedPage(context);
   await page.goto(`${BASE}/`);
   await page.locator('#live[data-state="live"]').waitFor(WAIT);
   await page.locator('#cards[aria-busy="false"]').waitFor({ state: 'attached', ...WAIT });
@@ -59,6 +70,112 @@ async function register(page, username) {
   // The socket reconnects with the new token and the feed reloads.
   await page.locator('#live[data-state="live"]').waitFor(WAIT);
   await page.locator('#cards[aria-busy="false"]').waitFor({ state: 'attached', ...WAIT });
+}
+
+async function waitForFeed(page) {
+  await page.locator('#live[data-state="live"]').waitFor(WAIT);
+  await page.locator('#cards[aria-busy="false"]').waitFor({ state: 'attached', ...WAIT });
+}
+
+const noSidewaysScroll = async (page, what) => {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  assert.ok(overflow <= 0, `no sideways scrolling on ${what} (overflow ${overflow}px)`);
+};
+
+// ---------------------------------------------------------------- the mails (.eml files)
+
+/** Bytes of a quoted-printable body: soft line breaks dropped, =XX decoded. */
+function decodeQuotedPrintable(body) {
+  const soft = body.replace(/=\r?\n/g, '');
+  const bytes = [];
+  for (let i = 0; i < soft.length; i += 1) {
+    const hex = soft.slice(i + 1, i + 3);
+    if (soft[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(soft[i], 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** An RFC 5322 message (or MIME part): its headers (lower-case names) and raw body. */
+function splitMessage(raw) {
+  const match = /\r?\n\r?\n/.exec(raw);
+  const head = match ? raw.slice(0, match.index) : raw;
+  const body = match ? raw.slice(match.index + match[0].length) : '';
+  const headers = {};
+  for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { headers, body };
+}
+
+/** The decoded text/plain part of a message, or null. */
+function plainText(raw) {
+  const { headers, body } = splitMessage(raw);
+  const type = headers['content-type'] || 'text/plain';
+  if (/^multipart\//i.test(type)) {
+    const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
+    if (!boundary) return null;
+    for (const part of body.split(`--${boundary}`).slice(1)) {
+      if (part.startsWith('--')) break;
+      const text = plainText(part.replace(/^\r?\n/, ''));
+      if (text !== null) return text;
+    }
+    return null;
+  }
+  if (!/^text\/plain/i.test(type)) return null;
+  const encoding = (headers['content-transfer-encoding'] || '7bit').toLowerCase();
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
+  if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return body;
+}
+
+/**
+ * The link (`/verify-email?…` or `/reset-password?…`) in the newest mail to
+ * `address` that has one; waits for the mail (the server's mail worker writes
+ * it shortly after the request).
+ */
+async function linkFromNewestMail(address, path) {
+  const deadline = Date.now() + WAIT.timeout;
+  const pattern = new RegExp(`https?://\\S+${path}\\?\\S+`);
+  for (;;) {
+    const found = [];
+    for (const name of readdirSync(MAIL_DIR).filter((n) => n.endsWith('.eml'))) {
+      const file = join(MAIL_DIR, name);
+      const raw = readFileSync(file, 'utf8');
+      const to = splitMessage(raw).headers.to || '';
+      if (!to.toLowerCase().includes(address.toLowerCase())) continue;
+      const link = pattern.exec(plainText(raw) || '')?.[0];
+      if (link) found.push({ link, at: statSync(file).mtimeMs, name });
+    }
+    // Newest first; the file names (UUIDs, v7 when the transport makes them so) break ties.
+    found.sort((a, b) => b.at - a.at || (a.name < b.name ? 1 : -1));
+    if (found.length) return found[0].link;
+    if (Date.now() > deadline) throw new Error(`no mail with ${path} to ${address} in ${MAIL_DIR}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Registers over GraphQL (no page): the account and its registration mail exist. */
+async function registerByApi(username) {
+  const res = await fetch(`${BASE}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation R($input: RegisterInput!) { register(input: $input) { user { id } } }',
+      variables: {
+        input: { username, email: `${username}@example.com`, password1: PASSWORD, password2: PASSWORD },
+      },
+    }),
+  });
+  const body = await res.json();
+  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
 }
 
 const cardTitled = (page, title) =>
@@ -234,11 +351,111 @@ describe('the website', () => {
     await page.locator('#card-form').getByLabel('Message').fill('Small screens work too.');
     await page.getByRole('button', { name: 'Post', exact: true }).click();
     await cardTitled(page, title).waitFor(WAIT);
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    assert.ok(overflow <= 0, `no sideways scrolling at 360px (overflow ${overflow}px)`);
+    await noSidewaysScroll(page, 'the feed at 360px');
     await shot(page, 'feed-phone-360', { fullPage: true });
+  });
+
+  describe('accounts by e-mail', { skip: MAIL_DIR ? false : 'SPIDER_DATA_DIR is not set' }, () => {
+    test('the account pages are served with the same policy', async () => {
+      for (const path of ['/reset-password', '/verify-email', '/account.js', '/forms.js', '/client.js']) {
+        const res = await fetch(`${BASE}${path}`);
+        assert.equal(res.status, 200, path);
+        assert.match(res.headers.get('content-security-policy'), /script-src 'self'(;|$)/, path);
+      }
+    });
+
+    scenario('an unverified address shows a notice until the mailed link confirms it', async () => {
+      const page = await openPage();
+      const name = unique('erin');
+      const email = `${name}@example.com`;
+      await register(page, name);
+
+      const notice = page.getByRole('region', { name: 'Confirm your e-mail address' });
+      await notice.waitFor(WAIT);
+      await notice.getByText(email).waitFor(WAIT);
+      // The registration mail is the one to use: a resend within the server's
+      // cooldown sends no second mail (and says nothing about it).
+      await notice.getByRole('button', { name: 'Resend verification e-mail' }).click();
+      await notice.getByRole('status').filter({ hasText: `Verification e-mail sent to ${email}` }).waitFor(WAIT);
+      await shot(page, 'verify-notice');
+
+      const link = await linkFromNewestMail(email, '/verify-email');
+      assert.ok(link.startsWith(`${BASE}/verify-email?key=`), link);
+
+      // The link opens in another tab, as from a mail program.
+      const tab = await newWatchedPage(page.context());
+      await tab.goto(link);
+      await tab.getByRole('heading', { name: 'Your e-mail address is confirmed' }).waitFor(WAIT);
+      await shot(tab, 'verify-email-confirmed');
+      // The first tab hears of it without a reload…
+      await notice.waitFor({ state: 'hidden', ...WAIT });
+      // …and after one the notice stays away.
+      await page.reload();
+      await waitForFeed(page);
+      await page.locator('#whoami', { hasText: name }).waitFor(WAIT);
+      assert.equal(await page.locator('#verify-notice').isHidden(), true);
+
+      // A link works once.
+      await tab.goto(link);
+      await tab.getByRole('heading', { name: 'This link is no longer valid' }).waitFor(WAIT);
+      await tab.getByRole('link', { name: 'Sign in' }).waitFor(WAIT);
+    });
+
+    scenario('"Forgot password?" mails a link that sets a new password, on a phone', async () => {
+      const name = unique('frank');
+      const email = `${name}@example.com`;
+      const newPassword = 'a-brand-new-secret';
+      await registerByApi(name);
+
+      const page = await openPage({ width: 360, height: 740 });
+      await page.getByRole('button', { name: 'Forgot password?' }).click();
+      const forgot = page.locator('#forgot-form');
+      await forgot.getByLabel('Email').fill(email);
+      await forgot.getByRole('button', { name: 'Send reset link' }).click();
+      await forgot.getByRole('status').filter({ hasText: `If an account uses ${email}` }).waitFor(WAIT);
+      await noSidewaysScroll(page, 'the reset request at 360px');
+      await shot(page, 'forgot-password-sent-phone');
+
+      const link = await linkFromNewestMail(email, '/reset-password');
+      assert.match(link, new RegExp(`^${BASE}/reset-password\\?uid=[^&]+&token=.+`));
+      await page.goto(link);
+      const form = page.locator('#reset-form');
+      await page.getByRole('heading', { name: 'Choose a new password' }).waitFor(WAIT);
+      // The server's password rules show next to the field.
+      await form.getByLabel('New password', { exact: true }).fill(newPassword);
+      await form.getByLabel('New password, again').fill('something-else-entirely');
+      await form.getByRole('button', { name: 'Set new password' }).click();
+      await form.locator('#reset-password2-error').filter({ hasText: /\S/ }).waitFor(WAIT);
+      assert.equal(await form.getByLabel('New password, again').getAttribute('aria-invalid'), 'true');
+      await noSidewaysScroll(page, 'the reset page at 360px');
+      await shot(page, 'reset-password-error-phone', { fullPage: true });
+
+      await form.getByLabel('New password', { exact: true }).fill(newPassword);
+      await form.getByLabel('New password, again').fill(newPassword);
+      await form.getByRole('button', { name: 'Set new password' }).click();
+      await page.getByRole('heading', { name: 'Your password has been changed' }).waitFor(WAIT);
+      await shot(page, 'reset-password-done-phone', { fullPage: true });
+
+      await page.getByRole('link', { name: 'Sign in' }).click();
+      await waitForFeed(page);
+      const login = page.locator('#login-form');
+      await login.getByLabel('Username or email').fill(email);
+      await login.getByLabel('Password').fill(PASSWORD);
+      await login.getByRole('button', { name: 'Sign in' }).click();
+      await login.locator('[data-error-for="nonFieldErrors"]').filter({ hasText: /\S/ }).waitFor(WAIT);
+      await login.getByLabel('Password').fill(newPassword);
+      await login.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('#whoami', { hasText: name }).waitFor(WAIT);
+      // The reset link reached the mailbox: the address counts as verified.
+      assert.equal(await page.locator('#verify-notice').isHidden(), true);
+
+      // The link is spent.
+      await page.goto(link);
+      await form.getByLabel('New password', { exact: true }).fill('yet-another-secret');
+      await form.getByLabel('New password, again').fill('yet-another-secret');
+      await form.getByRole('button', { name: 'Set new password' }).click();
+      await page.getByRole('heading', { name: 'This link is no longer valid' }).waitFor(WAIT);
+    });
   });
 
   test('no console errors or CSP violations', () => {
