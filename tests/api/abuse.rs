@@ -188,3 +188,46 @@ async fn rate_limits_off_turns_them_off() {
         assert_eq!(app.login("nobody_here", "wrong-password").await.status, 400);
     }
 }
+
+/// The four mail routes draw on the per-IP auth allowance, each its own
+/// window; GraphQL's mutations share them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mail_routes_are_limited_per_client_ip() {
+    let app = limited(|c| c.auth_requests_per_ip = 3).await;
+    let cases = [
+        (
+            "/api/auth/password/reset/",
+            json!({"email": "a@example.com"}),
+        ),
+        (
+            "/api/auth/password/reset/confirm/",
+            json!({"uid": "x", "token": "y", "new_password1": PASSWORD, "new_password2": PASSWORD}),
+        ),
+        (
+            "/api/auth/registration/verify-email/",
+            json!({"key": "x.y"}),
+        ),
+        (
+            "/api/auth/registration/resend-email/",
+            json!({"email": "a@example.com"}),
+        ),
+    ];
+    for (path, body) in cases {
+        for _ in 0..3 {
+            let r = app.post(path, body.clone(), None).await;
+            assert_ne!(r.status, 429, "{path}: {r:?}");
+        }
+        assert_throttled(&app.post(path, body, None).await);
+    }
+    let body = app
+        .gql(
+            "mutation { requestPasswordReset(email: \"a@example.com\") }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
+    );
+}

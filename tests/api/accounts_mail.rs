@@ -630,3 +630,31 @@ async fn a_reset_ends_the_users_live_subscriptions() {
         }
     }
 }
+
+/// Two instances on one database share one outbox: every message goes out
+/// once, whichever instance queued it and whichever worker claims it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_send_each_message_once() {
+    let mail = MailCatcher::start().await;
+    let first = app_with_mail(&mail, "none").await;
+    let second = first.sibling().await;
+    let mut emails = Vec::new();
+    for i in 0..12 {
+        let acc = first.register(&unique("twice")).await;
+        let via = if i % 2 == 0 { &first } else { &second };
+        let r = via
+            .post(
+                "/api/auth/password/reset/",
+                json!({"email": acc.email}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        emails.push(acc.email);
+    }
+    for email in &emails {
+        mail.wait_for(email, 1, WAIT).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(mail.messages().len(), emails.len(), "each message once");
+}
