@@ -54,7 +54,8 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 function assertUser(u, { id, username, email }) {
-  assert.deepEqual(Object.keys(u).sort(), ['date_joined', 'email', 'id', 'is_staff', 'last_login', 'pk', 'username']);
+  assert.deepEqual(Object.keys(u).sort(), ['date_joined', 'email', 'email_verified', 'id', 'is_staff', 'last_login', 'pk', 'username']);
+  assert.equal(typeof u.email_verified, 'boolean');
   assert.match(u.id, UUID);
   if (id) assert.equal(u.id, id);
   assert.equal(u.pk, u.id, 'pk = id, for dj-rest-auth clients');

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::user;
-use sea_orm::FromQueryResult;
+use sea_orm::{EntityTrait, FromQueryResult, QuerySelect, Select};
 use uuid::Uuid;
 
 use crate::error::{AppError, Result};
@@ -33,6 +33,19 @@ impl User {
         user::Column::DateJoined,
         user::Column::LastLogin,
     ];
+
+    /// `select` (joined to `users`) with every column of [`User`] but the id
+    /// under `owner_*` aliases: what a row with a nested
+    /// `#[sea_orm(nested(prefix = "owner_"))]` user, or `owner_*` fields, reads.
+    pub fn owner_columns<E: EntityTrait>(select: Select<E>) -> Select<E> {
+        select
+            .column_as(user::Column::Username, "owner_username")
+            .column_as(user::Column::Email, "owner_email")
+            .column_as(user::Column::IsStaff, "owner_is_staff")
+            .column_as(user::Column::EmailVerified, "owner_email_verified")
+            .column_as(user::Column::DateJoined, "owner_date_joined")
+            .column_as(user::Column::LastLogin, "owner_last_login")
+    }
 }
 
 /// A signed-in caller and the session its token belongs to.

@@ -259,6 +259,17 @@ pub async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Use
         .await?)
 }
 
+/// The user with this address (ignoring case), without the password hash.
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &Email) -> Result<Option<User>> {
+    Ok(user::Entity::find()
+        .select_only()
+        .columns(User::COLUMNS)
+        .filter(user::Column::EmailKey.eq(email.key()))
+        .into_model::<User>()
+        .one(db)
+        .await?)
+}
+
 /// Users by id, for batching.
 pub async fn by_ids(ctx: &Ctx, ids: &[Uuid]) -> Result<HashMap<Uuid, User>> {
     let rows = user::Entity::find()

@@ -5,8 +5,7 @@ use std::{net::IpAddr, time::Duration};
 
 use entity::user;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
 };
 
 use super::keys::{self, Purpose};
@@ -17,7 +16,9 @@ use crate::{
         actor::{AuthUser, User},
         input::{Field, present},
         mail::{MailKind, enqueue, queued_recently},
-        users::{Email, UserView, Username, check_unique, load_user, map_unique_violation},
+        users::{
+            Email, UserView, Username, check_unique, find_by_email, load_user, map_unique_violation,
+        },
     },
     error::{AppError, Result, Validator},
     throttle::Bucket,
@@ -91,13 +92,7 @@ pub async fn resend_verification(ctx: &Ctx, client: IpAddr, email: Field<String>
     if ctx.mail.verification == EmailVerification::None {
         return Ok(());
     }
-    let found = user::Entity::find()
-        .select_only()
-        .columns(User::COLUMNS)
-        .filter(user::Column::EmailKey.eq(email.key()))
-        .into_model::<User>()
-        .one(&ctx.db)
-        .await?;
+    let found = find_by_email(&ctx.db, &email).await?;
     let Some(found) = found.filter(|u| !u.email_verified) else {
         return Ok(());
     };

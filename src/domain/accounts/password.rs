@@ -17,11 +17,11 @@ use super::{
 use crate::{
     domain::{
         Ctx,
-        actor::{AuthUser, User},
+        actor::AuthUser,
         input::{Field, non_empty, present},
         mail::{MailKind, enqueue, queued_recently},
         sessions::{AuthTokens, SignedIn, announce_user_revocation, reissue, revoke_user_sessions},
-        users::{Email, UserView, load_user, password_problems},
+        users::{Email, UserView, find_by_email, load_user, password_problems},
     },
     error::{AppError, Result, Validator},
     throttle::Bucket,
@@ -73,13 +73,7 @@ pub async fn request_password_reset(ctx: &Ctx, client: IpAddr, email: Field<Stri
     let Some(email) = email else {
         return Err(AppError::internal("validated reset input is incomplete"));
     };
-    let found = user::Entity::find()
-        .select_only()
-        .columns(User::COLUMNS)
-        .filter(user::Column::EmailKey.eq(email.key()))
-        .into_model::<User>()
-        .one(&ctx.db)
-        .await?;
+    let found = find_by_email(&ctx.db, &email).await?;
     let Some(found) = found else {
         return Ok(());
     };

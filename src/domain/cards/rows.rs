@@ -117,15 +117,7 @@ impl CardOwnerRow {
 
 /// `select` read as [`CardOwnerRow`]s.
 pub fn with_owner(select: Select<card::Entity>) -> Selector<SelectModel<CardOwnerRow>> {
-    select
-        .select_only()
-        .columns(SHOWN)
-        .column_as(user::Column::Username, "owner_username")
-        .column_as(user::Column::Email, "owner_email")
-        .column_as(user::Column::IsStaff, "owner_is_staff")
-        .column_as(user::Column::EmailVerified, "owner_email_verified")
-        .column_as(user::Column::DateJoined, "owner_date_joined")
-        .column_as(user::Column::LastLogin, "owner_last_login")
+    User::owner_columns(select.select_only().columns(SHOWN))
         .join(JoinType::LeftJoin, card::Relation::Owner.def())
         .into_model::<CardOwnerRow>()
 }

@@ -75,8 +75,7 @@ impl ProfileRow {
 
 /// `select` read as [`ProfileRow`]s.
 pub fn with_user(select: Select<profile::Entity>) -> Selector<SelectModel<ProfileRow>> {
-    select
-        .select_only()
+    User::owner_columns(select.select_only())
         .columns([
             profile::Column::Id,
             profile::Column::UserId,
@@ -89,12 +88,6 @@ pub fn with_user(select: Select<profile::Entity>) -> Selector<SelectModel<Profil
             profile::Column::UpdatedAt,
         ])
         .column_as(user::Column::Id, "owner_id")
-        .column_as(user::Column::Username, "owner_username")
-        .column_as(user::Column::Email, "owner_email")
-        .column_as(user::Column::IsStaff, "owner_is_staff")
-        .column_as(user::Column::EmailVerified, "owner_email_verified")
-        .column_as(user::Column::DateJoined, "owner_date_joined")
-        .column_as(user::Column::LastLogin, "owner_last_login")
         .inner_join(user::Entity)
         .into_model::<ProfileRow>()
 }
