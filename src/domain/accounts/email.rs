@@ -8,7 +8,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
 };
 
-use super::keys::{self, Purpose};
+use super::{
+    answer_evenly,
+    keys::{self, Purpose},
+};
 use crate::{
     config::EmailVerification,
     domain::{
@@ -82,6 +85,7 @@ pub async fn verify_email(ctx: &Ctx, client: IpAddr, key: Field<String>) -> Resu
 /// unverified — at most once per 3 minutes per address. Any well-formed
 /// address gets the same answer.
 pub async fn resend_verification(ctx: &Ctx, client: IpAddr, email: Field<String>) -> Result<()> {
+    let started = tokio::time::Instant::now();
     ctx.throttle.hit_ip(Bucket::ResendEmailIp, client)?;
     let mut v = Validator::new();
     let email = v.check("email", Email::parse(email.as_deref()));
@@ -89,10 +93,16 @@ pub async fn resend_verification(ctx: &Ctx, client: IpAddr, email: Field<String>
     let Some(email) = email else {
         return Err(AppError::internal("validated resend input is incomplete"));
     };
+    answer_evenly(started, queue_resend(ctx, &email)).await
+}
+
+/// Queues a verification mail again, unless the address is verified, unknown,
+/// or had one lately.
+async fn queue_resend(ctx: &Ctx, email: &Email) -> Result<()> {
     if ctx.mail.verification == EmailVerification::None {
         return Ok(());
     }
-    let found = find_by_email(&ctx.db, &email).await?;
+    let found = find_by_email(&ctx.db, email).await?;
     let Some(found) = found.filter(|u| !u.email_verified) else {
         return Ok(());
     };

@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    CHANGE_MISMATCH, OLD_PASSWORD_WRONG,
+    CHANGE_MISMATCH, OLD_PASSWORD_WRONG, answer_evenly,
     keys::{self, Purpose},
 };
 use crate::{
@@ -64,8 +64,10 @@ fn decode_uid(uid: &str) -> Option<Uuid> {
 
 /// Queues a reset mail for the account at `email`, if there is one — at most
 /// once per 2 minutes per address. Every well-formed address gets the same
-/// answer; the mail is queued, not sent, so the answer takes as long either way.
+/// answer in the same time: the mail is queued, not sent, and the answer
+/// waits for the same floor either way ([`answer_evenly`]).
 pub async fn request_password_reset(ctx: &Ctx, client: IpAddr, email: Field<String>) -> Result<()> {
+    let started = tokio::time::Instant::now();
     ctx.throttle.hit_ip(Bucket::PasswordResetIp, client)?;
     let mut v = Validator::new();
     let email = v.check("email", Email::parse(email.as_deref()));
@@ -73,7 +75,12 @@ pub async fn request_password_reset(ctx: &Ctx, client: IpAddr, email: Field<Stri
     let Some(email) = email else {
         return Err(AppError::internal("validated reset input is incomplete"));
     };
-    let found = find_by_email(&ctx.db, &email).await?;
+    answer_evenly(started, queue_reset(ctx, &email)).await
+}
+
+/// Queues a reset mail for the account at `email`, unless one went out lately.
+async fn queue_reset(ctx: &Ctx, email: &Email) -> Result<()> {
+    let found = find_by_email(&ctx.db, email).await?;
     let Some(found) = found else {
         return Ok(());
     };
