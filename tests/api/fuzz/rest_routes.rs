@@ -64,6 +64,10 @@ enum Kind {
     CardItem,
     ProfileList,
     ProfileItem,
+    PasswordReset,
+    PasswordResetConfirm,
+    VerifyEmail,
+    ResendEmail,
     /// A route this test does not know: only the generic checks apply.
     Other,
 }
@@ -103,6 +107,10 @@ fn kind_of(template: &str) -> Kind {
         "/api/cards/{id}" => Kind::CardItem,
         "/api/profiles" => Kind::ProfileList,
         "/api/profiles/{id}" => Kind::ProfileItem,
+        "/api/auth/password/reset" => Kind::PasswordReset,
+        "/api/auth/password/reset/confirm" => Kind::PasswordResetConfirm,
+        "/api/auth/registration/verify-email" => Kind::VerifyEmail,
+        "/api/auth/registration/resend-email" => Kind::ResendEmail,
         _ => Kind::Other,
     }
 }
@@ -676,6 +684,10 @@ fn semantic(route: &Route, case: &Case, fx: &Fixture) -> Vec<Allowed> {
         (Kind::Logout, "POST") if signed_in => vec![st(200), st(400)],
         (Kind::Logout, "POST") => vec![st(401), st(400)],
         (Kind::TokenRefresh, "POST") => vec![st(200), st(400), coded(401, "token_not_valid")],
+        // The same answer for every well-formed address; no reset or key can be guessed.
+        (Kind::PasswordReset | Kind::ResendEmail, "POST") => vec![st(200), st(400)],
+        (Kind::PasswordResetConfirm, "POST") => vec![st(400)],
+        (Kind::VerifyEmail, "POST") => vec![st(400), coded(404, "not_found")],
         (Kind::User, "GET") if signed_in => vec![st(200)],
         (Kind::User, "PUT" | "PATCH") | (Kind::PasswordChange, "POST") if signed_in => {
             vec![st(200), st(400)]
@@ -1335,7 +1347,7 @@ async fn every_rest_route_survives_generated_requests() {
         .collect();
     assert_eq!(
         known.len(),
-        10,
+        14,
         "the OpenAPI document lists the contract's routes: {routes:?}"
     );
     let shapes: Vec<RouteShape> = routes
