@@ -6,5 +6,6 @@ pub mod email_key;
 pub mod mail_outbox;
 pub mod profile;
 pub mod refresh_token;
+pub mod reply;
 pub mod session;
 pub mod user;

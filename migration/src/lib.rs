@@ -11,6 +11,7 @@ mod m20261124_000006_notify_card_changes;
 mod m20261204_000007_add_email_verified;
 mod m20261204_000008_create_mail_outbox;
 mod m20261204_000009_create_email_keys;
+mod m20261204_000010_create_replies;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_add_email_verified::Migration),
             Box::new(m20261204_000008_create_mail_outbox::Migration),
             Box::new(m20261204_000009_create_email_keys::Migration),
+            Box::new(m20261204_000010_create_replies::Migration),
         ]
     }
 }

@@ -58,6 +58,14 @@ pub struct CardOrderGql {
     pub direction: OrderDirection,
 }
 
+/// Ordering of a thread (default: oldest first).
+#[derive(InputObject)]
+#[graphql(name = "ReplyOrder")]
+pub struct ReplyOrderGql {
+    pub field: OrderField,
+    pub direction: OrderDirection,
+}
+
 #[derive(InputObject, Default)]
 #[graphql(name = "CardFilter")]
 pub struct CardFilterGql {

@@ -12,6 +12,7 @@ pub mod nulls;
 pub mod objects;
 pub mod pagination;
 pub mod profiles;
+pub mod replies;
 pub mod scalars;
 pub mod schema;
 pub mod users;

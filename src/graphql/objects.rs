@@ -1,6 +1,7 @@
-//! The object types that refer to one another — `Card`, `User`, `Profile` —
-//! and their connections. They live together because a card has an owner, a
-//! user has cards and a profile, and a profile has a user.
+//! The object types that refer to one another — `Card`, `User`, `Profile`,
+//! `Reply` — and their connections. They live together because a card has an
+//! owner and replies, a user has cards and a profile, a profile has a user,
+//! and a reply has an author and a card.
 
 use async_graphql::{
     Context, ID, Object, Result,
@@ -9,7 +10,7 @@ use async_graphql::{
 
 use super::{
     context::{actor, domain},
-    inputs::{CardFilterGql, CardOrderGql, OrderDirection, VisibilityGql},
+    inputs::{CardFilterGql, CardOrderGql, OrderDirection, ReplyOrderGql, VisibilityGql},
     loaders::Loaders,
     pagination::{PageArgs, connection},
 };
@@ -19,6 +20,7 @@ use crate::{
         cards::{self, CardFilter, CardView},
         pagination::Ordering,
         profiles::{self, ProfileFilter, ProfileView},
+        replies::{self, ReplyView},
         time::Timestamp,
         users::UserView,
     },
@@ -60,6 +62,41 @@ impl Card {
 
     async fn updated_at(&self) -> Timestamp {
         self.0.updated_at
+    }
+
+    /// How many replies the thread holds.
+    async fn reply_count(&self) -> u64 {
+        self.0.reply_count
+    }
+
+    /// The thread, oldest first by default.
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1"
+    )]
+    async fn replies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<ReplyOrderGql>,
+    ) -> Result<ReplyConnection> {
+        let ordering = match order_by.map(|o| o.direction) {
+            Some(OrderDirection::Desc) => Ordering::NewestFirst,
+            _ => Ordering::OldestFirst,
+        };
+        let req = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .into_request(ordering)?;
+        let page = replies::list(domain(ctx), actor(ctx), self.0.id, &req)
+            .await
+            .gql()?;
+        Ok(connection(page, replies::position, Reply, EmptyFields))
     }
 
     /// The author (batched across a page).
@@ -276,3 +313,59 @@ impl ProfileCount {
 }
 
 pub type ProfileConnection = Connection<String, Profile, ProfileCount, EmptyFields>;
+
+/// A reply in a card's thread.
+pub struct Reply(pub ReplyView);
+
+#[Object]
+impl Reply {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn card_id(&self) -> ID {
+        ID(self.0.card_id.to_string())
+    }
+
+    async fn author_id(&self) -> ID {
+        ID(self.0.author_id.to_string())
+    }
+
+    async fn author_username(&self) -> &str {
+        &self.0.author_username
+    }
+
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at
+    }
+
+    /// Who wrote it (batched).
+    async fn author(&self, ctx: &Context<'_>) -> Result<User> {
+        let user = Loaders::of(ctx)
+            .users
+            .load_one(self.0.author_id)
+            .await
+            .gql()?;
+        let user = user.ok_or_else(|| AppError::NotFound.into_graphql())?;
+        Ok(User(UserView::for_viewer(&user, actor(ctx))))
+    }
+
+    /// The card it answers.
+    async fn card(&self, ctx: &Context<'_>) -> Result<Card> {
+        cards::get(domain(ctx), actor(ctx), self.0.card_id)
+            .await
+            .gql()?
+            .map(Card)
+            .ok_or_else(|| AppError::NotFound.into_graphql())
+    }
+}
+
+pub type ReplyConnection = Connection<String, Reply, EmptyFields, EmptyFields>;

@@ -10,6 +10,7 @@ use super::{
     cards::{CardMutation, CardQuery},
     feed::FeedSubscription,
     profiles::{ProfileMutation, ProfileQuery},
+    replies::ReplyMutation,
     users::UserQuery,
 };
 use crate::domain::Ctx;
@@ -18,7 +19,7 @@ use crate::domain::Ctx;
 pub struct Query(UserQuery, ProfileQuery, CardQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, ProfileMutation, CardMutation);
+pub struct Mutation(AuthMutation, ProfileMutation, CardMutation, ReplyMutation);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(FeedSubscription);

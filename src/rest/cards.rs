@@ -39,6 +39,7 @@ pub struct CardBody {
     visibility: &'static str,
     created_at: Timestamp,
     updated_at: Timestamp,
+    reply_count: u64,
 }
 
 impl From<CardView> for CardBody {
@@ -52,6 +53,7 @@ impl From<CardView> for CardBody {
             visibility: c.visibility.as_str(),
             created_at: c.created_at,
             updated_at: c.updated_at,
+            reply_count: c.reply_count,
         }
     }
 }

@@ -42,12 +42,18 @@ impl ListParams {
     /// `page_size`, `cursor` and `ordering` as a page request; errors name
     /// their parameter (all of them at once).
     pub fn page_request(&self) -> Result<PageRequest> {
+        self.page_request_ordered(Ordering::NewestFirst)
+    }
+
+    /// [`Self::page_request`] for a list whose default order is `default`.
+    pub fn page_request_ordered(&self, default: Ordering) -> Result<PageRequest> {
         let mut errors = FieldErrors::new();
         let size = rest_page_size(self.get("page_size"))
             .map_err(|e| collect(&mut errors, e))
             .ok();
         let ordering = match self.get("ordering").map(str::trim) {
-            None | Some("") | Some("-created_at") => Some(Ordering::NewestFirst),
+            None | Some("") => Some(default),
+            Some("-created_at") => Some(Ordering::NewestFirst),
             Some("created_at") => Some(Ordering::OldestFirst),
             Some(_) => {
                 errors.insert("ordering".into(), vec!["Invalid ordering.".into()]);
@@ -184,6 +190,25 @@ pub fn created<T: Serialize>(headers: &HeaderMap, path: &str, body: T) -> axum::
 /// A resource id from the path. Anything that is not a UUID names nothing:
 /// 404, decided before the body is read (as DRF finds the object first).
 pub struct PathId(pub uuid::Uuid);
+
+/// A nested route's two ids (`/cards/{id}/replies/{reply_id}`); either one
+/// not a UUID is a 404.
+pub struct PathIds(pub uuid::Uuid, pub uuid::Uuid);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathIds {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::NotFound)?;
+        match (uuid::Uuid::try_parse(&a), uuid::Uuid::try_parse(&b)) {
+            (Ok(a), Ok(b)) => Ok(PathIds(a, b)),
+            _ => Err(AppError::NotFound),
+        }
+    }
+}
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
     type Rejection = AppError;

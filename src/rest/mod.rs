@@ -8,6 +8,7 @@ pub mod list;
 pub mod openapi;
 pub mod profiles;
 pub mod recovery;
+pub mod replies;
 
 use axum::{
     Router,
@@ -30,6 +31,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(recovery::router())
                 .merge(cards::router())
                 .merge(feed::router())
+                .merge(replies::router())
                 .merge(profiles::router()),
         )
         .split_for_parts()

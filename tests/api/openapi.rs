@@ -25,6 +25,12 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/cards"),
     ("post", "/api/cards"),
     ("get", "/api/cards/stream"),
+    ("get", "/api/cards/{id}/replies"),
+    ("post", "/api/cards/{id}/replies"),
+    ("get", "/api/cards/{id}/replies/{reply_id}"),
+    ("put", "/api/cards/{id}/replies/{reply_id}"),
+    ("patch", "/api/cards/{id}/replies/{reply_id}"),
+    ("delete", "/api/cards/{id}/replies/{reply_id}"),
     ("get", "/api/cards/{id}"),
     ("put", "/api/cards/{id}"),
     ("patch", "/api/cards/{id}"),
@@ -89,16 +95,33 @@ async fn every_documented_route_is_served() {
         .post("/api/profiles/", json!({}), Some(&acc.access))
         .await;
     assert_eq!((card.status, profile.status), (201, 201));
-    // Deletes and the logout last, so ids and token stay valid for the rest.
+    let reply = app
+        .post(
+            &format!("/api/cards/{}/replies/", card.body["id"].as_str().unwrap()),
+            json!({"body": "r"}),
+            Some(&acc.access),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    // Deletes (nested ones first) and the logout last, so ids and token stay
+    // valid for the rest.
     let mut routes: Vec<(String, String)> = documented(&doc).into_iter().collect();
-    routes.sort_by_key(|(m, p)| (m == "delete", p.ends_with("/logout")));
+    routes.sort_by_key(|(m, p)| {
+        (
+            m == "delete",
+            p.ends_with("/logout"),
+            std::cmp::Reverse(p.len()),
+        )
+    });
     for (method, template) in routes {
         let id = if template.starts_with("/api/cards") {
             card.body["id"].as_str().unwrap()
         } else {
             profile.body["id"].as_str().unwrap()
         };
-        let path = template.replace("{id}", id);
+        let path = template
+            .replace("{id}", id)
+            .replace("{reply_id}", reply.body["id"].as_str().unwrap());
         if path.ends_with("/stream") {
             // An endless event stream: the status line is enough.
             let resp = app.client.get(app.url(&path)).send().await.expect("stream");

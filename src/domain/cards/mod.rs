@@ -175,7 +175,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: CardInput) -> Result<CardVi
     }
     .insert(&ctx.db)
     .await?;
-    let view = CardView::new(card, me.user.username.clone());
+    let view = CardView::new(card, me.user.username.clone(), 0);
     let change = CardChange {
         kind: ChangeKind::Created,
         card_id: view.id,
@@ -241,7 +241,7 @@ pub async fn update(
         DbErr::RecordNotUpdated => AppError::NotFound,
         other => other.into(),
     })?;
-    let view = CardView::new(card, current.owner_username);
+    let view = CardView::new(card, current.owner_username, current.reply_count);
     let change = CardChange {
         kind: ChangeKind::Updated,
         card_id: view.id,

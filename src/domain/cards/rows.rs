@@ -7,7 +7,7 @@
 use entity::{card, user};
 use sea_orm::{
     DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QuerySelect, RelationTrait, Select,
-    SelectModel, Selector, prelude::DateTimeUtc,
+    SelectModel, Selector, prelude::DateTimeUtc, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -25,6 +25,16 @@ const SHOWN: [card::Column; 7] = [
     card::Column::UpdatedAt,
 ];
 
+/// The shown columns and the card's reply count: the count is read from the
+/// replies themselves (an index range per card), so it is right whoever wrote
+/// them and whatever cascaded.
+fn shown_columns(select: Select<card::Entity>) -> Select<card::Entity> {
+    select.select_only().columns(SHOWN).expr_as(
+        Expr::cust("(SELECT COUNT(*) FROM replies WHERE replies.card_id = cards.id)"),
+        "reply_count",
+    )
+}
+
 /// A card and its owner's username: what REST and the feed show.
 #[derive(Debug, FromQueryResult)]
 pub struct CardRow {
@@ -36,6 +46,7 @@ pub struct CardRow {
     visibility: String,
     created_at: DateTimeUtc,
     updated_at: DateTimeUtc,
+    reply_count: i64,
 }
 
 impl CardRow {
@@ -49,15 +60,14 @@ impl CardRow {
             visibility: Visibility::stored(&self.visibility),
             created_at: self.created_at.into(),
             updated_at: self.updated_at.into(),
+            reply_count: self.reply_count.max(0) as u64,
         }
     }
 }
 
 /// `select` read as [`CardRow`]s.
 pub fn shown(select: Select<card::Entity>) -> Selector<SelectModel<CardRow>> {
-    select
-        .select_only()
-        .columns(SHOWN)
+    shown_columns(select)
         .column_as(user::Column::Username, "owner_username")
         .join(JoinType::LeftJoin, card::Relation::Owner.def())
         .into_model::<CardRow>()
@@ -73,6 +83,7 @@ pub struct CardOwnerRow {
     visibility: String,
     created_at: DateTimeUtc,
     updated_at: DateTimeUtc,
+    reply_count: i64,
     owner_username: Option<String>,
     owner_email: Option<String>,
     owner_is_staff: Option<bool>,
@@ -109,6 +120,7 @@ impl CardOwnerRow {
             visibility: self.visibility,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            reply_count: self.reply_count,
         }
         .into_view();
         (view, owner)
@@ -117,7 +129,7 @@ impl CardOwnerRow {
 
 /// `select` read as [`CardOwnerRow`]s.
 pub fn with_owner(select: Select<card::Entity>) -> Selector<SelectModel<CardOwnerRow>> {
-    User::owner_columns(select.select_only().columns(SHOWN))
+    User::owner_columns(shown_columns(select))
         .join(JoinType::LeftJoin, card::Relation::Owner.def())
         .into_model::<CardOwnerRow>()
 }

@@ -95,10 +95,12 @@ pub struct CardView {
     pub visibility: Visibility,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// How many replies the card's thread holds.
+    pub reply_count: u64,
 }
 
 impl CardView {
-    pub fn new(card: card::Model, owner_username: String) -> Self {
+    pub fn new(card: card::Model, owner_username: String, reply_count: u64) -> Self {
         Self {
             id: card.id,
             owner_id: card.owner_id,
@@ -108,6 +110,7 @@ impl CardView {
             visibility: Visibility::stored(&card.visibility),
             created_at: card.created_at.into(),
             updated_at: card.updated_at.into(),
+            reply_count,
         }
     }
 }
