@@ -142,7 +142,7 @@ test('Apollo Client against Spider Web', async (t) => {
     // Types without identity of their own: roots, connection plumbing, payloads, events.
     const notEntities = /^(Query|Mutation|Subscription|PageInfo|AuthPayload|CardEvent|.*Connection|.*Edge)$/;
     const entities = objects.filter((ty) => !notEntities.test(ty.name));
-    assert.deepEqual(entities.map((ty) => ty.name).sort(), ['Card', 'Profile', 'User']);
+    assert.deepEqual(entities.map((ty) => ty.name).sort(), ['Card', 'Profile', 'Reply', 'User']);
     for (const ty of entities) {
       const id = ty.fields.find((f) => f.name === 'id');
       assert.ok(id, `${ty.name} has no id field`);
