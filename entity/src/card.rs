@@ -16,6 +16,8 @@ pub struct Model {
     pub visibility: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Replies in the card's thread, kept by triggers on `replies`.
+    pub reply_count: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261204_000007_add_email_verified;
 mod m20261204_000008_create_mail_outbox;
 mod m20261204_000009_create_email_keys;
 mod m20261204_000010_create_replies;
+mod m20261204_000011_count_replies;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_create_mail_outbox::Migration),
             Box::new(m20261204_000009_create_email_keys::Migration),
             Box::new(m20261204_000010_create_replies::Migration),
+            Box::new(m20261204_000011_count_replies::Migration),
         ]
     }
 }

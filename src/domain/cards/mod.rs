@@ -172,10 +172,11 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: CardInput) -> Result<CardVi
             .to_string()),
         created_at: Set(at),
         updated_at: Set(at),
+        reply_count: Set(0),
     }
     .insert(&ctx.db)
     .await?;
-    let view = CardView::new(card, me.user.username.clone(), 0);
+    let view = CardView::new(card, me.user.username.clone());
     let change = CardChange {
         kind: ChangeKind::Created,
         card_id: view.id,
@@ -241,7 +242,7 @@ pub async fn update(
         DbErr::RecordNotUpdated => AppError::NotFound,
         other => other.into(),
     })?;
-    let view = CardView::new(card, current.owner_username, current.reply_count);
+    let view = CardView::new(card, current.owner_username);
     let change = CardChange {
         kind: ChangeKind::Updated,
         card_id: view.id,

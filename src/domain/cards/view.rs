@@ -100,7 +100,7 @@ pub struct CardView {
 }
 
 impl CardView {
-    pub fn new(card: card::Model, owner_username: String, reply_count: u64) -> Self {
+    pub fn new(card: card::Model, owner_username: String) -> Self {
         Self {
             id: card.id,
             owner_id: card.owner_id,
@@ -110,7 +110,7 @@ impl CardView {
             visibility: Visibility::stored(&card.visibility),
             created_at: card.created_at.into(),
             updated_at: card.updated_at.into(),
-            reply_count,
+            reply_count: card.reply_count.max(0) as u64,
         }
     }
 }
