@@ -27,6 +27,14 @@ use crate::{
     error::{AppError, GqlResult},
 };
 
+/// A user by id as the caller may see them, through the request's users
+/// loader (batched across a page).
+async fn user(ctx: &Context<'_>, id: uuid::Uuid) -> Result<User> {
+    let found = Loaders::of(ctx).users.load_one(id).await.gql()?;
+    let found = found.ok_or_else(|| AppError::NotFound.into_graphql())?;
+    Ok(User(UserView::for_viewer(&found, actor(ctx))))
+}
+
 /// A short titled post.
 pub struct Card(pub CardView);
 
@@ -101,13 +109,7 @@ impl Card {
 
     /// The author (batched across a page).
     async fn owner(&self, ctx: &Context<'_>) -> Result<User> {
-        let user = Loaders::of(ctx)
-            .users
-            .load_one(self.0.owner_id)
-            .await
-            .gql()?;
-        let user = user.ok_or_else(|| AppError::NotFound.into_graphql())?;
-        Ok(User(UserView::for_viewer(&user, actor(ctx))))
+        user(ctx, self.0.owner_id).await
     }
 }
 
@@ -289,13 +291,7 @@ impl Profile {
 
     /// The user this profile belongs to (batched).
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        let user = Loaders::of(ctx)
-            .users
-            .load_one(self.0.user_id)
-            .await
-            .gql()?;
-        let user = user.ok_or_else(|| AppError::NotFound.into_graphql())?;
-        Ok(User(UserView::for_viewer(&user, actor(ctx))))
+        user(ctx, self.0.user_id).await
     }
 }
 
@@ -349,13 +345,7 @@ impl Reply {
 
     /// Who wrote it (batched).
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let user = Loaders::of(ctx)
-            .users
-            .load_one(self.0.author_id)
-            .await
-            .gql()?;
-        let user = user.ok_or_else(|| AppError::NotFound.into_graphql())?;
-        Ok(User(UserView::for_viewer(&user, actor(ctx))))
+        user(ctx, self.0.author_id).await
     }
 
     /// The card it answers.

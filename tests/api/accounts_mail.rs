@@ -658,3 +658,54 @@ async fn two_instances_send_each_message_once() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(mail.messages().len(), emails.len(), "each message once");
 }
+
+/// The links come from `PASSWORD_RESET_URL` / `VERIFY_EMAIL_URL` templates
+/// (for single-page apps), with `{uid}`, `{token}` and `{key}` filled in.
+#[tokio::test]
+async fn link_templates_point_where_the_operator_says() {
+    let mail = MailCatcher::start().await;
+    let url = mail.url();
+    let app = TestApp::spawn_with(move |c| {
+        c.mail.smtp_url = Some(url);
+        c.mail.password_reset_url = Some("https://app.test/reset/{uid}/{token}".into());
+        c.mail.verify_email_url = Some("https://app.test/verify#{key}".into());
+    })
+    .await;
+    let acc = app.register(&unique("spa")).await;
+    let verify = mail.wait_for(&acc.email, 1, WAIT).await;
+    let link = verify[0]
+        .link_starting_with("https://app.test/verify#")
+        .expect("the verify template");
+    let key = link.trim_start_matches("https://app.test/verify#");
+    let r = app
+        .post(
+            "/api/auth/registration/verify-email/",
+            json!({"key": key}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "the key in the templated link works: {r:?}");
+    app.post(
+        "/api/auth/password/reset/",
+        json!({"email": acc.email}),
+        None,
+    )
+    .await;
+    let mails = mail.wait_for(&acc.email, 2, WAIT).await;
+    let reset = with_subject(&mails, "Reset");
+    let link = reset[0]
+        .link_starting_with("https://app.test/reset/")
+        .expect("the reset template");
+    let mut parts = link
+        .trim_start_matches("https://app.test/reset/")
+        .split('/');
+    let (uid, token) = (parts.next().unwrap(), parts.next().unwrap());
+    let r = app
+        .post(
+            "/api/auth/password/reset/confirm/",
+            json!({"uid": uid, "token": token, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+}

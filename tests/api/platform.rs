@@ -529,6 +529,10 @@ async fn cli_create_admin_makes_a_staff_user() {
     assert_eq!(r.body["user"]["email"], email.as_str());
     let me = app.get("/api/auth/user/", r.body["access"].as_str()).await;
     assert_eq!(me.body["is_staff"], true, "{me:?}");
+    assert_eq!(
+        me.body["email_verified"], true,
+        "create-admin users are verified: {me:?}"
+    );
 }
 
 /// The bundled SQLite is built with the query-planner stability guarantee
