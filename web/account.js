@@ -1,7 +1,7 @@
 // Spider Web: account recovery and e-mail verification. An ES module with two
 // uses:
 //
-// - on `/` (imported by app.js): the "Forgot password?" form of the sign-in
+// - on `/` (imported by app.js and auth.js): the "Forgot password?" form of the sign-in
 //   panel and the notice shown while the address is unverified;
 // - on `/reset-password` and `/verify-email` (account.html, the pages the
 //   links in mails open): it runs the page on its own.

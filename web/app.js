@@ -7,8 +7,10 @@
 //   session.js  tokens, the signed-in user, GraphQL as that user
 //   auth.js     the sign-in panel          profile.js   "Your profile"
 //   composer.js "Post a card"              feed.js      the live list of cards
-//   card.js     one card                   live.js      the subscriptions' socket
-//   ui.js       announcer, times, focus    queries.js   the GraphQL documents
+//   card.js     one card                   reactions.js its reactions and picker
+//   thread.js   a card's replies, live     reply.js     one reply, the reply form
+//   live.js     the subscriptions' socket  queries.js   the GraphQL documents
+//   ui.js       announcer, times, focus
 //   account.js  password reset and e-mail verification (also its own pages)
 import { onEmailVerified, verificationNotice } from './account.js';
 import { followLink, initAuth, showAuthForm } from './auth.js';

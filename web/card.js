@@ -3,12 +3,16 @@
 // confirmation. The feed (feed.js) decides where cards go; this draws them.
 import { h, submitting } from './forms.js';
 import { Q } from './queries.js';
+import { reactionBar } from './reactions.js';
 import { gql, isSelfOrStaff } from './session.js';
 import { announce, timeElement } from './ui.js';
 
 /**
- * The card's face, the part of its `<article>` that live updates redraw.
- * `on.edit()` and `on.remove()` are its owner's buttons.
+ * The card's face, the part of its `<article>` that live updates redraw (its
+ * thread, when open, follows it). `on`: `thread()` opens or closes the
+ * thread, `threadOpen` says whether it is; `edit()`, `hold()`, `removed()`
+ * and `cancel()` serve the owner's buttons; `changed(card)` takes the card after
+ * a reaction.
  */
 export function cardFace(card, on) {
   const meta = h('p', { class: 'card-meta' },
@@ -17,7 +21,14 @@ export function cardFace(card, on) {
     timeElement(card.createdAt));
   if (card.updatedAt !== card.createdAt) meta.append(' · ', h('span', { text: 'edited' }));
   if (card.visibility === 'PRIVATE') meta.append(' ', h('span', { class: 'badge', text: 'Only you' }));
-  const actions = h('div', { class: 'card-actions' });
+  const count = card.replyCount || 0;
+  const actions = h('div', { class: 'card-actions' },
+    h('button', {
+      type: 'button', class: 'button-quiet replies-toggle', 'data-focus': 'replies',
+      text: `${count} ${count === 1 ? 'reply' : 'replies'}`,
+      'aria-expanded': String(on.threadOpen), 'aria-controls': on.threadOpen ? `thread-${card.id}` : null,
+      onclick: on.thread,
+    }));
   if (isSelfOrStaff(card.ownerId)) {
     actions.append(
       h('button', {
@@ -35,14 +46,17 @@ export function cardFace(card, on) {
     h('h3', { id: titleId(card), class: 'card-title', text: card.title }),
     meta,
     card.body ? h('p', { class: 'card-body', text: card.body }) : null,
-    actions.childElementCount ? actions : null,
+    reactionBar(card, on),
+    actions,
   ].filter(Boolean);
 }
 
 export const titleId = (card) => `card-title-${card.id}`;
 
-/** Asks before deleting; `on.removed()` after the server agreed, `on.redraw()` on "Cancel". */
+/** Asks before deleting; `on.removed()` after the server agreed, `on.cancel()` on "Cancel". */
 function confirmDelete(card, actions, on) {
+  // Live updates wait while the question is asked.
+  on.hold();
   const error = h('p', { class: 'form-error', role: 'alert' });
   const yes = h('button', {
     type: 'button', class: 'button-danger-solid', text: 'Yes, delete',
@@ -58,7 +72,7 @@ function confirmDelete(card, actions, on) {
       }
     },
   });
-  const no = h('button', { type: 'button', class: 'button-quiet', text: 'Cancel', onclick: on.redraw });
+  const no = h('button', { type: 'button', class: 'button-quiet', text: 'Cancel', onclick: on.cancel });
   actions.replaceChildren(h('span', { class: 'confirm', text: 'Delete this card?' }), yes, no, error);
   no.focus();
 }

@@ -1,5 +1,5 @@
-// Spider Web: GraphQL over fetch, shared by the page's modules (app.js,
-// account.js). Signing in, refreshing and the live feed stay in app.js.
+// Spider Web: GraphQL over fetch, shared by the page's modules. Tokens and
+// refreshing are session.js's; the live connection is live.js's.
 
 /** A refused request: `code` is the GraphQL error code, `fields` maps field names to messages. */
 export class ApiError extends Error {

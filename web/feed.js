@@ -6,7 +6,8 @@ import { cardFace, editForm, titleId } from './card.js';
 import { follow } from './live.js';
 import { Q } from './queries.js';
 import { gql } from './session.js';
-import { announce, replaceKeepingFocus } from './ui.js';
+import { threads } from './thread.js';
+import { announce, focusKey, replaceKeepingFocus } from './ui.js';
 
 const PAGE_SIZE = 20;
 
@@ -35,16 +36,31 @@ export const feed = {
     $('feed-empty').hidden = this.cards.size > 0;
   },
 
-  /** What the buttons of card `id` do. */
+  /** What the buttons of card `id` do (see `cardFace`). */
   actions(id) {
     return {
+      threadOpen: threads.isOpen(id),
+      thread: () => this.toggleThread(id),
       edit: () => this.startEdit(id),
+      hold: () => this.editing.add(id),
       removed: () => this.remove(id),
-      redraw: () => {
+      cancel: () => {
+        this.editing.delete(id);
         this.redraw(id);
-        this.face(id)?.querySelector('[data-focus="delete"]')?.focus();
+        focusKey(this.face(id), 'delete');
       },
+      redraw: () => this.redraw(id),
+      changed: (card) => this.upsert(card, false),
     };
+  },
+
+  toggleThread(id) {
+    const card = this.cards.get(id);
+    const article = this.item(id)?.querySelector('article');
+    if (!card || !article) return;
+    if (threads.isOpen(id)) threads.close(id);
+    else threads.open(card, article);
+    this.redraw(id);
   },
 
   /** Draws card `id` again from what is known of it (unless it is being edited). */
@@ -65,6 +81,7 @@ export const feed = {
     const known = this.cards.has(card.id);
     this.cards.set(card.id, card);
     if (known) {
+      threads.cardChanged(card);
       this.redraw(card.id);
       return;
     }
@@ -82,6 +99,7 @@ export const feed = {
   },
 
   remove(id) {
+    threads.close(id);
     this.cards.delete(id);
     this.editing.delete(id);
     const li = this.item(id);
@@ -134,6 +152,7 @@ export const feed = {
       try {
         const page = await this.loadPage(null);
         if (!page) return;
+        threads.closeAll();
         this.cards.clear();
         this.editing.clear();
         list.replaceChildren();
@@ -211,13 +230,15 @@ export const feed = {
         announce(`Card removed: ${old.title}`);
       }
     } else if (event.card) {
-      const known = this.cards.has(event.card.id);
-      if (event.kind === 'UPDATED' && !known) {
+      const old = this.cards.get(event.card.id);
+      if (event.kind === 'UPDATED' && !old) {
         // An older card than the pages loaded so far: nothing on screen changes.
         return;
       }
-      this.upsert(event.card, !known);
-      if (known) announce(`Card updated: ${event.card.title}`);
+      this.upsert(event.card, !old);
+      // New counts and reactions show; only a changed card is worth saying.
+      const edited = old && ['title', 'body', 'visibility'].some((k) => old[k] !== event.card[k]);
+      if (edited) announce(`Card updated: ${event.card.title}`);
     }
   },
 
@@ -231,7 +252,7 @@ export const feed = {
       done: () => {
         this.editing.delete(id);
         this.redraw(id);
-        this.face(id)?.querySelector('[data-focus="edit"]')?.focus();
+        focusKey(this.face(id), 'edit');
       },
     });
     face.replaceChildren(form);

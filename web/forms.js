@@ -1,6 +1,5 @@
-// Spider Web: DOM and form helpers shared by the page's modules (app.js,
-// account.js). User text only ever reaches the page through textContent and
-// attribute setters.
+// Spider Web: DOM and form helpers shared by the page's modules. User text
+// only ever reaches the page through textContent and attribute setters.
 
 export const $ = (id) => document.getElementById(id);
 

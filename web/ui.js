@@ -37,16 +37,25 @@ setInterval(() => {
   }
 }, 60000);
 
+/** Focuses the element of `container` whose `data-focus` key is `key`; false when there is none. */
+export function focusKey(container, key) {
+  const node = container && [...container.querySelectorAll('[data-focus]')].find((n) => n.dataset.focus === key);
+  if (node) node.focus();
+  return Boolean(node);
+}
+
 /**
  * Replaces the children of `node`; when the focus was on an element with a
- * `data-focus` key, it moves to the new element with the same key, so that a
- * live update does not throw the keyboard out of what it was on.
+ * `data-focus` key, it moves to the new element with the same key (or, when
+ * that is gone, to the one its `data-focus-else` names), so that a live
+ * update does not throw the keyboard out of what it was on.
  */
 export function replaceKeepingFocus(node, ...children) {
   const active = document.activeElement;
-  const key = active && node.contains(active) ? active.dataset.focus : undefined;
+  const inside = active && node.contains(active);
+  const key = inside ? active.dataset.focus : undefined;
+  const fallback = inside ? active.dataset.focusElse : undefined;
   node.replaceChildren(...children);
   if (key === undefined) return;
-  const again = [...node.querySelectorAll('[data-focus]')].find((n) => n.dataset.focus === key);
-  if (again) again.focus();
+  if (!focusKey(node, key) && fallback !== undefined) focusKey(node, fallback);
 }

@@ -1,7 +1,9 @@
 // Browser test of the page at `/`: two people in two browser contexts; one
 // posts, edits and deletes a card, the other watches the live feed change
-// without reloading. Then the account pages: e-mail verification and password
-// reset, following the links of the mails the server wrote. Run against a
+// without reloading; one reads a card's thread while the other replies,
+// reacts, edits and deletes, and the card's owner deletes a reply. Then the
+// account pages: e-mail verification and password reset, following the links
+// of the mails the server wrote. Run against a
 // running server (run.sh starts one):
 //
 //   SPIDER_URL=http://127.0.0.1:8000 SPIDER_DATA_DIR=/path/to/its/DATA_DIR node --test
@@ -271,6 +273,97 @@ describe('the website', () => {
     assert.equal(bobLoads, 0);
   });
 
+  scenario('a thread: replies and reactions made in one browser appear, change and go in another without a reload', async () => {
+    const alice = await openPage();
+    const bob = await openPage();
+    const aliceName = unique('alice');
+    const bobName = unique('bob');
+    await register(alice, aliceName);
+    await register(bob, bobName);
+    await alice.evaluate(() => { window.__stillHere = true; });
+    let aliceLoads = 0;
+    alice.on('load', () => { aliceLoads += 1; });
+
+    const title = unique('Talk to me');
+    await alice.locator('#card-form').getByLabel('Title').fill(title);
+    await alice.getByRole('button', { name: 'Post', exact: true }).click();
+    const aliceCard = cardTitled(alice, title);
+    const bobCard = cardTitled(bob, title);
+    await bobCard.waitFor(WAIT);
+
+    // Alice opens the thread of her card; so does Bob.
+    const threadName = `Replies to “${title}”`;
+    await aliceCard.getByRole('button', { name: '0 replies', exact: true }).click();
+    const aliceThread = aliceCard.getByRole('region', { name: threadName });
+    await aliceThread.getByText('No replies yet.').waitFor(WAIT);
+    assert.equal(await aliceCard.getByRole('button', { name: '0 replies' }).getAttribute('aria-expanded'), 'true');
+    await bobCard.getByRole('button', { name: '0 replies', exact: true }).click();
+    const bobThread = bobCard.getByRole('region', { name: threadName });
+    await bobThread.getByText('No replies yet.').waitFor(WAIT);
+
+    // Bob replies twice; Alice sees both replies and the count, live.
+    for (const text of ['First!', 'Second, to be deleted by Alice.']) {
+      await bobThread.getByLabel('Your reply').fill(text);
+      await bobThread.getByRole('button', { name: 'Reply', exact: true }).click();
+      await bobThread.getByText(text, { exact: true }).waitFor(WAIT);
+      await aliceThread.getByText(text, { exact: true }).waitFor(WAIT);
+    }
+    await aliceCard.getByRole('button', { name: '2 replies', exact: true }).waitFor(WAIT);
+    const replies = (thread) => thread.getByRole('listitem');
+    assert.deepEqual(
+      await replies(aliceThread).locator('.reply-body').allTextContents(),
+      ['First!', 'Second, to be deleted by Alice.'],
+      'oldest first',
+    );
+    assert.match(await replies(aliceThread).first().textContent(), new RegExp(bobName));
+
+    // Bob reacts from the picker; Alice sees the count (not pressed: not hers) and adds hers.
+    await bobCard.getByRole('button', { name: 'Add a reaction' }).click();
+    await bobCard.getByRole('group', { name: 'Pick a reaction' }).getByRole('button', { name: 'React with 🎉' }).click();
+    await bobCard.getByRole('button', { name: '🎉 1 reaction', exact: true, pressed: true }).waitFor(WAIT);
+    const aliceTada = aliceCard.getByRole('button', { name: '🎉 1 reaction', exact: true, pressed: false });
+    await aliceTada.waitFor(WAIT);
+    await aliceTada.click();
+    await aliceCard.getByRole('button', { name: '🎉 2 reactions', exact: true, pressed: true }).waitFor(WAIT);
+    await bobCard.getByRole('button', { name: '🎉 2 reactions', exact: true, pressed: true }).waitFor(WAIT);
+    await shot(alice, 'thread-desktop');
+
+    // Bob edits his first reply, then deletes it; Alice sees both.
+    const bobFirst = replies(bobThread).filter({ hasText: 'First!' });
+    await bobFirst.getByRole('button', { name: `Edit reply by ${bobName}` }).click();
+    await bobThread.getByLabel('Reply text').fill('First, edited.');
+    await bobThread.getByRole('button', { name: 'Save', exact: true }).click();
+    await aliceThread.getByText('First, edited.', { exact: true }).waitFor(WAIT);
+    await aliceThread.getByText('First!', { exact: true }).waitFor({ state: 'detached', ...WAIT });
+    const bobEdited = replies(bobThread).filter({ hasText: 'First, edited.' });
+    await bobEdited.getByRole('button', { name: `Delete reply by ${bobName}` }).click();
+    await bobEdited.getByRole('button', { name: 'Yes, delete' }).click();
+    await aliceThread.getByText('First, edited.', { exact: true }).waitFor({ state: 'detached', ...WAIT });
+    await aliceCard.getByRole('button', { name: '1 reply', exact: true }).waitFor(WAIT);
+
+    // Alice may not edit Bob's other reply, but as the card's owner she may delete it.
+    const aliceSecond = replies(aliceThread).filter({ hasText: 'Second, to be deleted by Alice.' });
+    assert.equal(await aliceSecond.getByRole('button', { name: /^Edit/ }).count(), 0);
+    await aliceSecond.getByRole('button', { name: `Delete reply by ${bobName}` }).click();
+    await aliceSecond.getByRole('button', { name: 'Yes, delete' }).click();
+    await aliceThread.getByText('No replies yet.').waitFor(WAIT);
+    await bobThread.getByText('No replies yet.').waitFor(WAIT);
+    await bobCard.getByRole('button', { name: '0 replies', exact: true }).waitFor(WAIT);
+
+    // Bob takes his reaction back; Alice's stays.
+    await bobCard.getByRole('button', { name: '🎉 2 reactions', exact: true }).click();
+    await bobCard.getByRole('button', { name: '🎉 1 reaction', exact: true, pressed: false }).waitFor(WAIT);
+    await aliceCard.getByRole('button', { name: '🎉 1 reaction', exact: true, pressed: true }).waitFor(WAIT);
+
+    // Bob may not edit or delete Alice's card; closing the thread hides it.
+    assert.equal(await bobCard.getByRole('button', { name: /^(Edit|Delete) “/ }).count(), 0);
+    await bobCard.getByRole('button', { name: '0 replies', exact: true }).click();
+    await bobThread.waitFor({ state: 'detached', ...WAIT });
+
+    assert.equal(await alice.evaluate(() => window.__stillHere), true, "Alice's page was not reloaded");
+    assert.equal(aliceLoads, 0);
+  });
+
   scenario('user text is shown as text, never run as markup', async () => {
     const page = await openPage();
     await register(page, unique('mallory'));
@@ -350,9 +443,20 @@ describe('the website', () => {
     await page.locator('#card-form').getByLabel('Title').fill(title);
     await page.locator('#card-form').getByLabel('Message').fill('Small screens work too.');
     await page.getByRole('button', { name: 'Post', exact: true }).click();
-    await cardTitled(page, title).waitFor(WAIT);
+    const card = cardTitled(page, title);
+    await card.waitFor(WAIT);
     await noSidewaysScroll(page, 'the feed at 360px');
     await shot(page, 'feed-phone-360', { fullPage: true });
+    // The thread and the reaction picker fit too.
+    await card.getByRole('button', { name: '0 replies', exact: true }).click();
+    const thread = card.getByRole('region', { name: `Replies to “${title}”` });
+    await thread.getByLabel('Your reply').fill('A reply long enough to wrap on a phone-width screen, with a long-word-that-does-not-break-anywhere-at-all.');
+    await thread.getByRole('button', { name: 'Reply', exact: true }).click();
+    await card.getByRole('button', { name: '1 reply', exact: true }).waitFor(WAIT);
+    await card.getByRole('button', { name: 'Add a reaction' }).click();
+    await card.getByRole('button', { name: 'React with 👍' }).waitFor(WAIT);
+    await noSidewaysScroll(page, 'a thread at 360px');
+    await shot(page, 'thread-phone-360', { fullPage: true });
   });
 
   describe('accounts by e-mail', { skip: MAIL_DIR ? false : 'SPIDER_DATA_DIR is not set' }, () => {
