@@ -364,6 +364,39 @@ describe('the website', () => {
     assert.equal(aliceLoads, 0);
   });
 
+  scenario('a long thread shows its latest page, and earlier replies on request', async () => {
+    const page = await openPage();
+    await register(page, unique('gina'));
+    const title = unique('Long thread');
+    await page.locator('#card-form').getByLabel('Title').fill(title);
+    await page.getByRole('button', { name: 'Post', exact: true }).click();
+    const card = cardTitled(page, title);
+    await card.waitFor(WAIT);
+    // 23 replies over the API (a page is 20).
+    const access = await page.evaluate(() => sessionStorage.getItem('spiderweb.access'));
+    const cardId = (await card.getAttribute('id')).replace(/^card-/, '');
+    for (let i = 1; i <= 23; i += 1) {
+      const res = await fetch(`${BASE}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` },
+        body: JSON.stringify({
+          query: 'mutation R($cardId: ID!, $body: String!) { createReply(cardId: $cardId, input: { body: $body }) { id } }',
+          variables: { cardId, body: `Reply ${i}` },
+        }),
+      });
+      assert.equal((await res.json()).errors, undefined);
+    }
+    await card.getByRole('button', { name: '23 replies', exact: true }).click();
+    const thread = card.getByRole('region', { name: `Replies to “${title}”` });
+    await thread.getByText('Reply 23', { exact: true }).waitFor(WAIT);
+    const bodies = () => thread.locator('.reply-body').allTextContents();
+    assert.deepEqual(await bodies(), Array.from({ length: 20 }, (_, i) => `Reply ${i + 4}`));
+    await thread.getByRole('button', { name: 'Show earlier replies' }).click();
+    await thread.getByText('Reply 1', { exact: true }).waitFor(WAIT);
+    assert.deepEqual(await bodies(), Array.from({ length: 23 }, (_, i) => `Reply ${i + 1}`));
+    assert.equal(await thread.getByRole('button', { name: 'Show earlier replies' }).count(), 0);
+  });
+
   scenario('user text is shown as text, never run as markup', async () => {
     const page = await openPage();
     await register(page, unique('mallory'));
