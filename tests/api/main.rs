@@ -20,6 +20,7 @@ mod pagination;
 mod parity;
 mod platform;
 mod profiles;
+mod reactions;
 mod replies;
 mod resource_parity;
 mod startup;
