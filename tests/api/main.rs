@@ -24,4 +24,5 @@ mod reactions;
 mod replies;
 mod resource_parity;
 mod startup;
+mod threads_live;
 mod ws_client;
