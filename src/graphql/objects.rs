@@ -13,7 +13,7 @@ use super::{
     inputs::{CardFilterGql, CardOrderGql, OrderDirection, ReplyOrderGql, VisibilityGql},
     loaders::Loaders,
     pagination::{PageArgs, connection},
-    threads::{ReactionSummaryGql, reactions_of, replies_of},
+    threads::{self, ReactionSummaryGql, reactions_of, replies_of},
 };
 use crate::{
     domain::{
@@ -163,6 +163,8 @@ pub async fn card_connection(
     let owners = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
     Loaders::of(ctx).prime(owners, with_profiles).await.gql()?;
     let page = page.map(|(card, _)| card);
+    let ids: Vec<uuid::Uuid> = page.items.iter().map(|c| c.id).collect();
+    threads::prime(ctx, &ids).await?;
     Ok(connection(
         page,
         cards::position,
