@@ -81,7 +81,8 @@ function assertTokenPayload(body, who) {
 }
 
 function assertCard(c) {
-  assert.deepEqual(Object.keys(c).sort(), ['body', 'created_at', 'id', 'owner_id', 'owner_username', 'reply_count', 'title', 'updated_at', 'visibility']);
+  assert.deepEqual(Object.keys(c).sort(), ['body', 'created_at', 'id', 'owner_id', 'owner_username', 'reactions', 'reply_count', 'title', 'updated_at', 'visibility']);
+  assert.ok(Array.isArray(c.reactions));
   assert.equal(typeof c.reply_count, 'number');
   assert.match(c.id, UUID);
   assert.match(c.created_at, RFC3339);

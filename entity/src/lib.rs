@@ -5,6 +5,7 @@ pub mod card;
 pub mod email_key;
 pub mod mail_outbox;
 pub mod profile;
+pub mod reaction;
 pub mod refresh_token;
 pub mod reply;
 pub mod session;

@@ -13,6 +13,7 @@ mod m20261204_000008_create_mail_outbox;
 mod m20261204_000009_create_email_keys;
 mod m20261204_000010_create_replies;
 mod m20261204_000011_count_replies;
+mod m20261204_000012_create_reactions;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_create_email_keys::Migration),
             Box::new(m20261204_000010_create_replies::Migration),
             Box::new(m20261204_000011_count_replies::Migration),
+            Box::new(m20261204_000012_create_reactions::Migration),
         ]
     }
 }

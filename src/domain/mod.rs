@@ -15,6 +15,7 @@ pub mod input;
 pub mod mail;
 pub mod pagination;
 pub mod profiles;
+pub mod reactions;
 pub mod replies;
 pub mod search;
 pub mod sessions;

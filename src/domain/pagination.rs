@@ -14,7 +14,7 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// Which end comes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Ordering {
     /// Newest first (the default).
     #[default]
@@ -137,6 +137,15 @@ pub struct PagePlan {
     backwards: bool,
     after: bool,
     before: bool,
+}
+
+impl PageRequest {
+    /// The size of the page when it is the first one (no cursor, read
+    /// forwards); `None` for any other page.
+    pub fn first_page_size(&self) -> Option<u64> {
+        let from_start = self.after.is_none() && self.before.is_none() && self.last.is_none();
+        from_start.then(|| self.first.unwrap_or(DEFAULT_PAGE_SIZE))
+    }
 }
 
 /// Keyset condition "strictly past `p`" in the order `desc` (or ascending).

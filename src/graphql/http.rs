@@ -68,7 +68,8 @@ async fn execute(
         let refused = BatchResponse::Single(async_graphql::Response::from_errors(vec![error]));
         return render(refused, wants_graphql_json, Some(StatusCode::BAD_REQUEST));
     }
-    let req = req.data(actor).data(client).data(Loaders::new(&ctx));
+    let loaders = Loaders::new(&ctx, &actor);
+    let req = req.data(actor).data(client).data(loaders);
     render(schema.execute_batch(req).await, wants_graphql_json, None)
 }
 

@@ -14,8 +14,11 @@ use uuid::Uuid;
 use crate::{
     domain::{
         Ctx,
-        actor::User,
+        actor::{Actor, User},
+        pagination::{Ordering, Page},
         profiles::{self, ProfileView},
+        reactions::{self, ReactionSummary},
+        replies::{self, ReplyView},
         users,
     },
     error::AppError,
@@ -47,17 +50,97 @@ impl Loader<Uuid> for ProfileByUserLoader {
     }
 }
 
+/// Reaction summaries by card id, as the caller sees them (empty for a card
+/// without reactions).
+pub struct ReactionLoader(pub Ctx, pub Actor);
+
+impl Loader<Uuid> for ReactionLoader {
+    type Value = Vec<ReactionSummary>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ReactionSummary>>, AppError> {
+        let mut found = reactions::summaries(&self.0, &self.1, keys).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(k).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// The first page of a card's thread: `limit` replies in `ordering`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ThreadStart {
+    pub card_id: Uuid,
+    pub limit: u64,
+    pub ordering: Ordering,
+}
+
+/// First pages of threads: one statement per distinct (limit, ordering) in a
+/// batch, whatever the number of cards.
+pub struct ThreadStartLoader(pub Ctx, pub Actor);
+
+impl Loader<ThreadStart> for ThreadStartLoader {
+    type Value = Page<ReplyView>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ThreadStart],
+    ) -> Result<HashMap<ThreadStart, Page<ReplyView>>, AppError> {
+        let mut shapes: HashMap<(u64, Ordering), Vec<Uuid>> = HashMap::new();
+        for k in keys {
+            shapes
+                .entry((k.limit, k.ordering))
+                .or_default()
+                .push(k.card_id);
+        }
+        let mut out = HashMap::new();
+        for ((limit, ordering), ids) in shapes {
+            let mut pages = replies::first_pages(&self.0, &self.1, &ids, limit, ordering).await?;
+            for card_id in ids {
+                let page = pages.remove(&card_id).unwrap_or(Page {
+                    items: Vec::new(),
+                    has_next: false,
+                    has_previous: false,
+                });
+                out.insert(
+                    ThreadStart {
+                        card_id,
+                        limit,
+                        ordering,
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The loaders of one request (or one WebSocket connection).
 #[derive(Clone)]
 pub struct Loaders {
     pub users: Arc<DataLoader<UserLoader, HashMapCache>>,
     pub profiles: Arc<DataLoader<ProfileByUserLoader, HashMapCache>>,
+    pub reactions: Arc<DataLoader<ReactionLoader, HashMapCache>>,
+    pub threads: Arc<DataLoader<ThreadStartLoader, HashMapCache>>,
 }
 
 impl Loaders {
-    /// Loaders that remember what they loaded for the rest of one request.
-    pub fn new(ctx: &Ctx) -> Self {
+    /// Loaders that remember what they loaded for the rest of one request;
+    /// `actor` is the caller (reactions and threads are as they see them).
+    pub fn new(ctx: &Ctx, actor: &Actor) -> Self {
         Self {
+            reactions: Arc::new(DataLoader::with_cache(
+                ReactionLoader(ctx.clone(), actor.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            threads: Arc::new(DataLoader::with_cache(
+                ThreadStartLoader(ctx.clone(), actor.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
             users: Arc::new(DataLoader::with_cache(
                 UserLoader(ctx.clone()),
                 tokio::spawn,
@@ -73,10 +156,12 @@ impl Loaders {
 
     /// Loaders for a long-lived WebSocket connection: batching, no memory
     /// (a cache would serve stale users for the connection's whole life).
-    pub fn uncached(ctx: &Ctx) -> Self {
-        let loaders = Self::new(ctx);
+    pub fn uncached(ctx: &Ctx, actor: &Actor) -> Self {
+        let loaders = Self::new(ctx, actor);
         loaders.users.enable_all_cache(false);
         loaders.profiles.enable_all_cache(false);
+        loaders.reactions.enable_all_cache(false);
+        loaders.threads.enable_all_cache(false);
         loaders
     }
 

@@ -12,9 +12,11 @@ pub mod nulls;
 pub mod objects;
 pub mod pagination;
 pub mod profiles;
+pub mod reactions;
 pub mod replies;
 pub mod scalars;
 pub mod schema;
+pub mod threads;
 pub mod users;
 pub mod ws;
 

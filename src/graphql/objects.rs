@@ -13,6 +13,7 @@ use super::{
     inputs::{CardFilterGql, CardOrderGql, OrderDirection, ReplyOrderGql, VisibilityGql},
     loaders::Loaders,
     pagination::{PageArgs, connection},
+    threads::{self, ReactionSummaryGql, reactions_of, replies_of},
 };
 use crate::{
     domain::{
@@ -101,10 +102,14 @@ impl Card {
             before,
         }
         .into_request(ordering)?;
-        let page = replies::list(domain(ctx), actor(ctx), self.0.id, &req)
-            .await
-            .gql()?;
+        let page = replies_of(ctx, self.0.id, &req).await?;
         Ok(connection(page, replies::position, Reply, EmptyFields))
+    }
+
+    /// The reactions, most used first, then by the emoji's code points
+    /// (batched across a page).
+    async fn reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionSummaryGql>> {
+        reactions_of(ctx, &self.0).await
     }
 
     /// The author (batched across a page).
@@ -158,6 +163,8 @@ pub async fn card_connection(
     let owners = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
     Loaders::of(ctx).prime(owners, with_profiles).await.gql()?;
     let page = page.map(|(card, _)| card);
+    let ids: Vec<uuid::Uuid> = page.items.iter().map(|c| c.id).collect();
+    threads::prime(ctx, &ids).await?;
     Ok(connection(
         page,
         cards::position,

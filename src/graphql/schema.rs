@@ -10,7 +10,8 @@ use super::{
     cards::{CardMutation, CardQuery},
     feed::FeedSubscription,
     profiles::{ProfileMutation, ProfileQuery},
-    replies::ReplyMutation,
+    reactions::ReactionMutation,
+    replies::{ReplyMutation, ReplySubscription},
     users::UserQuery,
 };
 use crate::domain::Ctx;
@@ -19,10 +20,16 @@ use crate::domain::Ctx;
 pub struct Query(UserQuery, ProfileQuery, CardQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, ProfileMutation, CardMutation, ReplyMutation);
+pub struct Mutation(
+    AuthMutation,
+    ProfileMutation,
+    CardMutation,
+    ReplyMutation,
+    ReactionMutation,
+);
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(FeedSubscription);
+pub struct Subscription(FeedSubscription, ReplySubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -127,8 +127,8 @@ async fn serve(
             match connection_actor(&ctx, &payload, &headers).await {
                 Ok(actor) => {
                     let mut data = Data::default();
+                    data.insert(Loaders::uncached(&ctx, &actor));
                     data.insert(actor);
-                    data.insert(Loaders::uncached(&ctx));
                     data.insert(client);
                     data.insert(init_conn);
                     Ok(data)

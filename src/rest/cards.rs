@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{
     list::{ListParams, PageBody, PathId, both, created},
     openapi::{ErrorBody, ValidationErrors},
+    reactions::ReactionBody,
 };
 use crate::{
     domain::{
@@ -21,6 +22,7 @@ use crate::{
         actor::Actor,
         cards::{self, CardFilter, CardInput, CardView, VisibilityChoice},
         input::Field,
+        reactions,
         time::Timestamp,
     },
     error::{AppError, FieldErrors, Result},
@@ -40,10 +42,14 @@ pub struct CardBody {
     created_at: Timestamp,
     updated_at: Timestamp,
     reply_count: u64,
+    /// Most used first, then by the emoji's code points.
+    reactions: Vec<ReactionBody>,
 }
 
 impl From<CardView> for CardBody {
+    /// The card's reactions must have been loaded (`reactions::attach`).
     fn from(c: CardView) -> Self {
+        debug_assert!(c.reactions.is_some(), "a REST card without its reactions");
         Self {
             id: c.id,
             owner_id: c.owner_id,
@@ -54,6 +60,12 @@ impl From<CardView> for CardBody {
             created_at: c.created_at,
             updated_at: c.updated_at,
             reply_count: c.reply_count,
+            reactions: c
+                .reactions
+                .unwrap_or_default()
+                .into_iter()
+                .map(ReactionBody::from)
+                .collect(),
         }
     }
 }
@@ -123,7 +135,8 @@ async fn list(
 ) -> Result<Json<PageBody<CardBody>>> {
     let params = ListParams::parse(q.as_deref());
     let (page_req, filter) = both(params.page_request(), card_filter(&params))?;
-    let page = cards::list(&ctx, &actor, &filter, &page_req).await?;
+    let mut page = cards::list(&ctx, &actor, &filter, &page_req).await?;
+    reactions::attach(&ctx, &actor, &mut page.items).await?;
     Ok(Json(params.page_body(
         &headers,
         "/api/cards/",
@@ -156,7 +169,9 @@ async fn retrieve(
     let card = cards::get(&ctx, &actor, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(card.into()))
+    Ok(Json(
+        reactions::attach_one(&ctx, &actor, card).await?.into(),
+    ))
 }
 
 #[utoipa::path(put, path = "/cards/{id}", tag = "cards", params(("id" = Uuid, Path)), security(("bearer" = [])),
@@ -167,10 +182,9 @@ async fn put(
     PathId(id): PathId,
     JsonBody(b): JsonBody<CardRequest>,
 ) -> Result<Json<CardBody>> {
+    let card = cards::update(&ctx, &actor, id, b.into(), true).await?;
     Ok(Json(
-        cards::update(&ctx, &actor, id, b.into(), true)
-            .await?
-            .into(),
+        reactions::attach_one(&ctx, &actor, card).await?.into(),
     ))
 }
 
@@ -182,10 +196,9 @@ async fn patch(
     PathId(id): PathId,
     JsonBody(b): JsonBody<CardRequest>,
 ) -> Result<Json<CardBody>> {
+    let card = cards::update(&ctx, &actor, id, b.into(), false).await?;
     Ok(Json(
-        cards::update(&ctx, &actor, id, b.into(), false)
-            .await?
-            .into(),
+        reactions::attach_one(&ctx, &actor, card).await?.into(),
     ))
 }
 

@@ -1,4 +1,6 @@
-//! `GET /api/cards/stream/`: the live feed as Server-Sent Events, for REST clients.
+//! The live feed as Server-Sent Events, for REST clients: `GET
+//! /api/cards/stream/` (every card the caller may read) and `GET
+//! /api/cards/{card_id}/replies/stream/` (one card's thread).
 
 use std::{convert::Infallible, time::Duration};
 
@@ -12,14 +14,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     cards::{CardBody, card_filter},
-    list::ListParams,
+    list::{ListParams, PathId},
     openapi::{ErrorBody, ValidationErrors},
+    replies::ReplyBody,
 };
 use crate::{
     domain::{
         Ctx,
         actor::Actor,
-        feed::{self, FeedFilter, FeedItem, bus::ChangeKind},
+        feed::{self, FeedFilter, FeedItem, bus::ChangeKind, thread::ReplyItem},
     },
     error::{AppError, Result},
     state::AppState,
@@ -34,12 +37,29 @@ pub struct CardEventBody {
     card: Option<CardBody>,
 }
 
-fn event(item: FeedItem) -> Event {
-    let name = match item.kind {
+/// The `data:` of one thread event, in REST shapes.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ReplyEventBody {
+    #[schema(value_type = String, example = "created")]
+    kind: ChangeKind,
+    reply_id: uuid::Uuid,
+    reply: Option<ReplyBody>,
+}
+
+/// An event named after its kind, with `body` as its JSON data.
+fn named(kind: ChangeKind, body: &impl serde::Serialize) -> Event {
+    let name = match kind {
         ChangeKind::Created => "created",
         ChangeKind::Updated => "updated",
         ChangeKind::Deleted => "deleted",
     };
+    Event::default()
+        .event(name)
+        .json_data(body)
+        .unwrap_or_else(|_| Event::default().comment("unencodable event"))
+}
+
+fn card_event(item: FeedItem) -> Event {
     let body = CardEventBody {
         kind: item.kind,
         card_id: item.card_id,
@@ -47,10 +67,50 @@ fn event(item: FeedItem) -> Event {
             .card
             .map(|c| CardBody::from(std::sync::Arc::unwrap_or_clone(c))),
     };
-    Event::default()
-        .event(name)
-        .json_data(&body)
-        .unwrap_or_else(|_| Event::default().comment("unencodable event"))
+    named(item.kind, &body)
+}
+
+fn reply_event(item: ReplyItem) -> Event {
+    let body = ReplyEventBody {
+        kind: item.kind,
+        reply_id: item.reply_id,
+        reply: item
+            .reply
+            .map(|r| ReplyBody::from(std::sync::Arc::unwrap_or_clone(r))),
+    };
+    named(item.kind, &body)
+}
+
+/// A subscription's items as SSE: a `connected` comment first, one event per
+/// item, a closing `error` event (then the end) when it ends with an error,
+/// and a heartbeat comment every 15 s.
+fn sse<T: Send + 'static>(
+    items: impl Stream<Item = Result<T>> + Send + 'static,
+    event: fn(T) -> Event,
+) -> Sse<impl Stream<Item = std::result::Result<Event, Infallible>>> {
+    // After an error event, the stream ends.
+    let events = items
+        .scan(false, move |ended, item| {
+            let out = match (*ended, item) {
+                (true, _) => None,
+                (false, Ok(item)) => Some(event(item)),
+                (false, Err(e)) => {
+                    *ended = true;
+                    Some(closing(e))
+                }
+            };
+            futures_util::future::ready(out)
+        })
+        .map(Ok);
+    let events = stream::once(futures_util::future::ready(Ok(
+        Event::default().comment("connected")
+    )))
+    .chain(events);
+    Sse::new(events).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("heartbeat"),
+    )
 }
 
 /// The closing `error` event: the right to read ended, or the client was too slow.
@@ -82,32 +142,29 @@ async fn stream_cards(
         owner: filter.owner,
         visibility: filter.visibility,
     };
-    let items = feed::subscribe(&ctx, actor, filter);
-    // After an error event, the stream ends.
-    let events = items
-        .scan(false, |ended, item| {
-            let out = match (*ended, item) {
-                (true, _) => None,
-                (false, Ok(item)) => Some(event(item)),
-                (false, Err(e)) => {
-                    *ended = true;
-                    Some(closing(e))
-                }
-            };
-            futures_util::future::ready(out)
-        })
-        .map(Ok);
-    let events = stream::once(futures_util::future::ready(Ok(
-        Event::default().comment("connected")
-    )))
-    .chain(events);
-    Ok(Sse::new(events).keep_alive(
-        KeepAlive::new()
-            .interval(Duration::from_secs(15))
-            .text("heartbeat"),
-    ))
+    Ok(sse(feed::subscribe(&ctx, actor, filter), card_event))
+}
+
+/// A card's thread, live: `event: created|updated|deleted` with
+/// `data: {"kind", "reply_id", "reply"}`; 404 (and nothing of the thread) when
+/// the caller may not read the card; ends with an `error` event when the card
+/// is deleted or becomes unreadable to them.
+#[utoipa::path(get, path = "/cards/{card_id}/replies/stream", tag = "replies",
+    params(("card_id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = ReplyEventBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn stream_replies(
+    State(ctx): State<Ctx>,
+    actor: Actor,
+    PathId(card_id): PathId,
+) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
+    let items = feed::thread::subscribe(&ctx, actor, card_id).await?;
+    Ok(sse(items, reply_event))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(stream_cards))
+    OpenApiRouter::new()
+        .routes(routes!(stream_cards))
+        .routes(routes!(stream_replies))
 }

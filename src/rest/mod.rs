@@ -7,6 +7,7 @@ pub mod feed;
 pub mod list;
 pub mod openapi;
 pub mod profiles;
+pub mod reactions;
 pub mod recovery;
 pub mod replies;
 
@@ -32,6 +33,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(cards::router())
                 .merge(feed::router())
                 .merge(replies::router())
+                .merge(reactions::router())
                 .merge(profiles::router()),
         )
         .split_for_parts()

@@ -69,8 +69,8 @@ impl From<ReplyRequest> for ReplyInput {
     }
 }
 
-#[utoipa::path(get, path = "/cards/{id}/replies", tag = "replies",
-    params(("id" = Uuid, Path, description = "The card"),
+#[utoipa::path(get, path = "/cards/{card_id}/replies", tag = "replies",
+    params(("card_id" = Uuid, Path, description = "The card"),
         ("page_size" = Option<u32>, Query, description = "Items per page (default 20, at most 100)"),
         ("cursor" = Option<String>, Query, description = "Opaque cursor from `next` or `previous`"),
         ("ordering" = Option<String>, Query, description = "`created_at` (default) or `-created_at`")),
@@ -95,7 +95,7 @@ async fn list(
     )))
 }
 
-#[utoipa::path(post, path = "/cards/{id}/replies", tag = "replies", params(("id" = Uuid, Path, description = "The card")),
+#[utoipa::path(post, path = "/cards/{card_id}/replies", tag = "replies", params(("card_id" = Uuid, Path, description = "The card")),
     security(("bearer" = [])), request_body = ReplyRequest,
     responses((status = 201, body = ReplyBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 404, description = "No such card, or not readable", body = ErrorBody)))]
 async fn create(
@@ -110,8 +110,8 @@ async fn create(
     Ok(created(&headers, &path, ReplyBody::from(reply)))
 }
 
-#[utoipa::path(get, path = "/cards/{id}/replies/{reply_id}", tag = "replies",
-    params(("id" = Uuid, Path, description = "The card"), ("reply_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/cards/{card_id}/replies/{id}", tag = "replies",
+    params(("card_id" = Uuid, Path, description = "The card"), ("id" = Uuid, Path, description = "The reply")),
     responses((status = 200, body = ReplyBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn retrieve(
     State(ctx): State<Ctx>,
@@ -124,8 +124,8 @@ async fn retrieve(
     Ok(Json(reply.into()))
 }
 
-#[utoipa::path(put, path = "/cards/{id}/replies/{reply_id}", tag = "replies",
-    params(("id" = Uuid, Path, description = "The card"), ("reply_id" = Uuid, Path)),
+#[utoipa::path(put, path = "/cards/{card_id}/replies/{id}", tag = "replies",
+    params(("card_id" = Uuid, Path, description = "The card"), ("id" = Uuid, Path, description = "The reply")),
     security(("bearer" = [])), request_body = ReplyRequest,
     responses((status = 200, body = ReplyBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn put(
@@ -138,8 +138,8 @@ async fn put(
     Ok(Json(reply.into()))
 }
 
-#[utoipa::path(patch, path = "/cards/{id}/replies/{reply_id}", tag = "replies",
-    params(("id" = Uuid, Path, description = "The card"), ("reply_id" = Uuid, Path)),
+#[utoipa::path(patch, path = "/cards/{card_id}/replies/{id}", tag = "replies",
+    params(("card_id" = Uuid, Path, description = "The card"), ("id" = Uuid, Path, description = "The reply")),
     security(("bearer" = [])), request_body = ReplyRequest,
     responses((status = 200, body = ReplyBody), (status = 400, description = "Validation error", body = ValidationErrors), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn patch(
@@ -152,8 +152,8 @@ async fn patch(
     Ok(Json(reply.into()))
 }
 
-#[utoipa::path(delete, path = "/cards/{id}/replies/{reply_id}", tag = "replies",
-    params(("id" = Uuid, Path, description = "The card"), ("reply_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/cards/{card_id}/replies/{id}", tag = "replies",
+    params(("card_id" = Uuid, Path, description = "The card"), ("id" = Uuid, Path, description = "The reply")),
     security(("bearer" = [])),
     responses((status = 204), (status = 401, description = "Not authenticated or token not valid", body = ErrorBody), (status = 403, description = "Permission denied", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn delete(

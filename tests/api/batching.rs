@@ -238,3 +238,106 @@ async fn nested_user_cards_profile_and_profile_user_resolve() {
     }
     assert!(!theirs.is_empty());
 }
+
+/// A page of cards with their conversation: reply counts, reactions and the
+/// first three replies of each with their authors.
+const PAGE_WITH_THREADS: &str = "{ cards(first: 100) { nodes { id replyCount reactions { emoji count reacted } replies(first: 3) { nodes { body author { username } } pageInfo { hasNextPage } } } } }";
+
+/// `n` cards by `owner`, each with four replies (by the owner and `talker`,
+/// alternating) and a 👍 from each of them.
+async fn conversations(app: &TestApp, owner: &Account, talker: &Account, n: usize) {
+    for i in 0..n {
+        let card = id_of(
+            &app.card(&owner.access, &format!("talk {i}"), "public")
+                .await,
+        );
+        for j in 0..4 {
+            let who = if j % 2 == 0 { owner } else { talker };
+            let r = app
+                .post(
+                    &format!("/api/cards/{card}/replies/"),
+                    json!({"body": format!("{i}.{j}")}),
+                    Some(&who.access),
+                )
+                .await;
+            assert_eq!(r.status, 201);
+        }
+        for who in [owner, talker] {
+            let r = app
+                .post(
+                    &format!("/api/cards/{card}/reactions/"),
+                    json!({"emoji": "👍"}),
+                    Some(&who.access),
+                )
+                .await;
+            assert_eq!(r.status, 201);
+        }
+    }
+}
+
+#[track_caller]
+fn check_threads(body: &Value, expected: usize, owner: &Account, talker: &Account) {
+    let nodes = gql_data(body, "cards")["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), expected);
+    for n in nodes {
+        assert_eq!(n["replyCount"], 4, "{n}");
+        assert_eq!(
+            n["reactions"],
+            json!([{"emoji": "👍", "count": 2, "reacted": false}])
+        );
+        let replies = n["replies"]["nodes"].as_array().unwrap();
+        let bodies: Vec<&str> = replies
+            .iter()
+            .map(|r| r["body"].as_str().unwrap())
+            .collect();
+        let prefix = bodies[0].split('.').next().unwrap();
+        assert_eq!(
+            bodies,
+            [0, 1, 2].map(|j| format!("{prefix}.{j}")),
+            "the first three, oldest first, of this card only"
+        );
+        let authors: Vec<&str> = replies
+            .iter()
+            .map(|r| r["author"]["username"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            authors,
+            [&owner.username, &talker.username, &owner.username]
+        );
+        assert_eq!(n["replies"]["pageInfo"]["hasNextPage"], true);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_conversations_costs_constant_statements() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&unique("Talk")).await;
+    let talker = app.register(&unique("Back")).await;
+    conversations(&app, &owner, &talker, 10).await;
+    let (body, small) = cost(&app, PAGE_WITH_THREADS, json!({})).await;
+    check_threads(&body, 10, &owner, &talker);
+
+    conversations(&app, &owner, &talker, 90).await;
+    let (body, large) = cost(&app, PAGE_WITH_THREADS, json!({})).await;
+    check_threads(&body, 100, &owner, &talker);
+    assert_eq!(small, large, "10 conversations vs 100");
+    assert!(large <= MAX_STATEMENTS, "{large} statements for one page");
+
+    // REST: the page and its reaction summaries, whatever the page size.
+    let rest_cost = |path: &'static str| {
+        let app = &app;
+        async move {
+            let before = app.sql_statements();
+            let r = app.get(path, None).await;
+            assert_eq!(r.status, 200);
+            (r, app.sql_statements() - before)
+        }
+    };
+    let (few, few_cost) = rest_cost("/api/cards/?page_size=10").await;
+    let (all, all_cost) = rest_cost("/api/cards/?page_size=100").await;
+    assert_eq!(few.body["results"].as_array().unwrap().len(), 10);
+    assert_eq!(all.body["results"][99]["reactions"][0]["count"], 2);
+    assert_eq!(all.body["results"][99]["reply_count"], 4);
+    assert_eq!(few_cost, all_cost, "REST pages of 10 and 100");
+    assert!(all_cost <= 3, "{all_cost}");
+}

@@ -547,8 +547,7 @@ pub mod rmsg {
 }
 
 /// The fields of a card over GraphQL.
-pub const CARD_FIELDS: &str =
-    "id ownerId ownerUsername title body visibility createdAt updatedAt replyCount";
+pub const CARD_FIELDS: &str = "id ownerId ownerUsername title body visibility createdAt updatedAt replyCount reactions { emoji count reacted }";
 /// The fields of a profile over GraphQL.
 pub const PROFILE_FIELDS: &str =
     "id userId username displayName bio avatarUrl location website createdAt updatedAt";

@@ -25,12 +25,15 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/cards"),
     ("post", "/api/cards"),
     ("get", "/api/cards/stream"),
-    ("get", "/api/cards/{id}/replies"),
-    ("post", "/api/cards/{id}/replies"),
-    ("get", "/api/cards/{id}/replies/{reply_id}"),
-    ("put", "/api/cards/{id}/replies/{reply_id}"),
-    ("patch", "/api/cards/{id}/replies/{reply_id}"),
-    ("delete", "/api/cards/{id}/replies/{reply_id}"),
+    ("get", "/api/cards/{card_id}/replies"),
+    ("post", "/api/cards/{card_id}/replies"),
+    ("get", "/api/cards/{card_id}/replies/stream"),
+    ("get", "/api/cards/{card_id}/replies/{id}"),
+    ("put", "/api/cards/{card_id}/replies/{id}"),
+    ("patch", "/api/cards/{card_id}/replies/{id}"),
+    ("delete", "/api/cards/{card_id}/replies/{id}"),
+    ("post", "/api/cards/{card_id}/reactions"),
+    ("delete", "/api/cards/{card_id}/reactions/{emoji}"),
     ("get", "/api/cards/{id}"),
     ("put", "/api/cards/{id}"),
     ("patch", "/api/cards/{id}"),
@@ -120,8 +123,13 @@ async fn every_documented_route_is_served() {
             profile.body["id"].as_str().unwrap()
         };
         let path = template
-            .replace("{id}", id)
-            .replace("{reply_id}", reply.body["id"].as_str().unwrap());
+            .replace(
+                "/replies/{id}",
+                &format!("/replies/{}", reply.body["id"].as_str().unwrap()),
+            )
+            .replace("{card_id}", card.body["id"].as_str().unwrap())
+            .replace("{emoji}", "%F0%9F%91%8D")
+            .replace("{id}", id);
         if path.ends_with("/stream") {
             // An endless event stream: the status line is enough.
             let resp = app.client.get(app.url(&path)).send().await.expect("stream");

@@ -176,7 +176,11 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: CardInput) -> Result<CardVi
     }
     .insert(&ctx.db)
     .await?;
-    let view = CardView::new(card, me.user.username.clone());
+    let view = CardView {
+        // A new card has no reactions yet.
+        reactions: Some(Vec::new()),
+        ..CardView::new(card, me.user.username.clone())
+    };
     let change = CardChange {
         kind: ChangeKind::Created,
         card_id: view.id,

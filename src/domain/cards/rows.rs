@@ -58,6 +58,7 @@ impl CardRow {
             created_at: self.created_at.into(),
             updated_at: self.updated_at.into(),
             reply_count: self.reply_count.max(0) as u64,
+            reactions: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, Condition};
 use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
-use crate::domain::{actor::Actor, time::Timestamp};
+use crate::domain::{actor::Actor, reactions::summary::ReactionSummary, time::Timestamp};
 
 /// Who may read a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -97,6 +97,9 @@ pub struct CardView {
     pub updated_at: Timestamp,
     /// How many replies the card's thread holds.
     pub reply_count: u64,
+    /// The reactions as the reader sees them; `None` until loaded (a card
+    /// read does not load them: `reactions::attach` does, for a page at once).
+    pub reactions: Option<Vec<ReactionSummary>>,
 }
 
 impl CardView {
@@ -111,6 +114,7 @@ impl CardView {
             created_at: card.created_at.into(),
             updated_at: card.updated_at.into(),
             reply_count: card.reply_count.max(0) as u64,
+            reactions: None,
         }
     }
 }

@@ -11,9 +11,16 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::domain::cards::{
-    rows::load_view,
-    view::{CardView, Visibility},
+use crate::{
+    domain::{
+        cards::{
+            rows::load_view,
+            view::{CardView, Visibility},
+        },
+        reactions::summary::CardReactions,
+        replies::rows::{self as reply_rows, ReplyView},
+    },
+    error::Result,
 };
 
 /// The PostgreSQL channel of the bus.
@@ -42,6 +49,57 @@ pub struct CardChange {
     pub after: Option<Visibility>,
 }
 
+/// What happened to a reply, with what decides who may hear it: its card's
+/// owner and visibility at the time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplyChange {
+    pub kind: ChangeKind,
+    pub card_id: Uuid,
+    pub reply_id: Uuid,
+    pub owner_id: Uuid,
+    pub visibility: Visibility,
+}
+
+/// A card as the feed carries it: one shared view (its summary as an
+/// anonymous reader sees it) and every reaction, so that each subscriber gets
+/// its own `reacted` without a statement per subscriber.
+#[derive(Debug, Clone)]
+pub struct LiveCard {
+    shared: Arc<CardView>,
+    reactions: CardReactions,
+}
+
+impl LiveCard {
+    pub fn new(mut view: CardView, reactions: CardReactions) -> Self {
+        view.reactions = Some(reactions.summary_for(None));
+        Self {
+            shared: Arc::new(view),
+            reactions,
+        }
+    }
+
+    /// The card and its reactions, now.
+    pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<Option<Self>> {
+        let Some(view) = load_view(db, id).await? else {
+            return Ok(None);
+        };
+        let reactions = CardReactions::load(db, id).await?;
+        Ok(Some(Self::new(view, reactions)))
+    }
+
+    /// The card as `reader` sees it (shared unless they reacted to it).
+    pub fn for_reader(&self, reader: Option<Uuid>) -> Arc<CardView> {
+        match reader {
+            Some(me) if self.reactions.has_any(me) => {
+                let mut view = CardView::clone(&self.shared);
+                view.reactions = Some(self.reactions.summary_for(Some(me)));
+                Arc::new(view)
+            }
+            _ => self.shared.clone(),
+        }
+    }
+}
+
 /// Which sessions lost their right to read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Revocation {
@@ -66,7 +124,9 @@ impl Revocation {
 #[derive(Debug, Clone)]
 pub enum BusEvent {
     /// A card changed; `card` is its state after the change (none once deleted).
-    Card(CardChange, Option<Arc<CardView>>),
+    Card(CardChange, Option<LiveCard>),
+    /// A reply changed; `reply` is its state after the change (none once deleted).
+    Reply(ReplyChange, Option<Arc<ReplyView>>),
     Revoked(Revocation),
     /// Events may have been lost (a dropped database connection): every
     /// subscriber re-checks its session.
@@ -78,12 +138,14 @@ pub enum BusEvent {
 #[serde(tag = "t", rename_all = "lowercase")]
 enum Wire {
     Card(CardChange),
+    Reply(ReplyChange),
     Revoked(Revocation),
 }
 
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<BusEvent>>,
+    db: DatabaseConnection,
     /// Set on PostgreSQL: publish through NOTIFY.
     notify: Option<DatabaseConnection>,
     /// `true` once the server begins to shut down: every live feed ends.
@@ -97,6 +159,7 @@ impl EventBus {
         let notify = (db.get_database_backend() == DbBackend::Postgres).then(|| db.clone());
         Self {
             tx,
+            db: db.clone(),
             notify,
             closing: Arc::new(watch::channel(false).0),
         }
@@ -138,11 +201,57 @@ impl EventBus {
 
     /// Announces a card change (after it was committed).
     pub async fn card_changed(&self, change: CardChange, card: Option<CardView>) {
-        match &self.notify {
-            // The `cards_notify` trigger (migration 6) has announced it, in
-            // the writing transaction.
-            Some(_) => {}
-            None => self.local(BusEvent::Card(change, card.map(Arc::new))),
+        // On PostgreSQL the `cards_notify` trigger (migration 6) has announced
+        // it, in the writing transaction. Nobody listening: nothing to load.
+        if self.notify.is_some() || self.tx.receiver_count() == 0 {
+            return;
+        }
+        let card = match card {
+            // A new card has no reactions to load.
+            Some(view) if view.reactions.as_ref().is_some_and(Vec::is_empty) => {
+                Some(LiveCard::new(view, CardReactions::default()))
+            }
+            Some(view) => match CardReactions::load(&self.db, view.id).await {
+                Ok(reactions) => Some(LiveCard::new(view, reactions)),
+                Err(e) => {
+                    return tracing::warn!(error = ?e, "cannot load a changed card's reactions");
+                }
+            },
+            None => None,
+        };
+        self.local(BusEvent::Card(change, card));
+    }
+
+    /// Announces that a card's replies or reactions changed: an UPDATED card
+    /// (after the change was committed).
+    pub async fn card_touched(&self, card_id: Uuid) {
+        // On PostgreSQL triggers on `replies` and `reactions` announce it.
+        if self.notify.is_some() || self.tx.receiver_count() == 0 {
+            return;
+        }
+        match LiveCard::load(&self.db, card_id).await {
+            Ok(Some(card)) => {
+                let visibility = Some(card.shared.visibility);
+                let change = CardChange {
+                    kind: ChangeKind::Updated,
+                    card_id,
+                    owner_id: card.shared.owner_id,
+                    before: visibility,
+                    after: visibility,
+                };
+                self.local(BusEvent::Card(change, Some(card)));
+            }
+            // Deleted meanwhile: its DELETED event says so.
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = ?e, "cannot load a touched card"),
+        }
+    }
+
+    /// Announces a reply change (after it was committed).
+    pub async fn reply_changed(&self, change: ReplyChange, reply: Option<ReplyView>) {
+        // On PostgreSQL the `replies_notify` trigger (migration 12) has announced it.
+        if self.notify.is_none() {
+            self.local(BusEvent::Reply(change, reply.map(Arc::new)));
         }
     }
 
@@ -210,14 +319,21 @@ impl EventBus {
         match serde_json::from_str::<Wire>(payload) {
             Ok(Wire::Card(change)) => {
                 let card = match change.after {
-                    Some(_) => load_view(db, change.card_id)
+                    Some(_) => LiveCard::load(db, change.card_id).await.ok().flatten(),
+                    None => None,
+                };
+                self.local(BusEvent::Card(change, card));
+            }
+            Ok(Wire::Reply(change)) => {
+                let reply = match change.kind {
+                    ChangeKind::Deleted => None,
+                    _ => reply_rows::load_view(db, change.reply_id)
                         .await
                         .ok()
                         .flatten()
                         .map(Arc::new),
-                    None => None,
                 };
-                self.local(BusEvent::Card(change, card));
+                self.local(BusEvent::Reply(change, reply));
             }
             Ok(Wire::Revoked(r)) => self.local(BusEvent::Revoked(r)),
             Err(e) => tracing::warn!(error = %e, "ignoring a malformed feed notification"),

@@ -3,6 +3,7 @@
 //! changes between writers and subscribers (and between instances).
 
 pub mod bus;
+pub mod thread;
 
 use std::sync::Arc;
 
@@ -65,10 +66,54 @@ pub fn view_change(actor: &Actor, filter: &FeedFilter, change: &CardChange) -> O
     }
 }
 
-struct Subscription {
+/// How one bus event looks to one subscriber of a kind of subscription.
+pub enum Seen<T> {
+    /// Not for them.
+    Nothing,
+    Item(T),
+    /// Their subscription ends with this error.
+    End(AppError),
+}
+
+/// What a subscription follows: the items it makes of the bus's events.
+/// Revocation, token expiry, back-pressure and shutdown are the same for
+/// every kind ([`Subscription`]).
+pub trait Follow: Send + 'static {
+    type Item: Send + 'static;
+    fn see(&mut self, actor: &Actor, event: &BusEvent) -> Seen<Self::Item>;
+}
+
+/// The cards of the feed, filtered.
+struct Cards(FeedFilter);
+
+impl Follow for Cards {
+    type Item = FeedItem;
+
+    fn see(&mut self, actor: &Actor, event: &BusEvent) -> Seen<FeedItem> {
+        let BusEvent::Card(change, card) = event else {
+            return Seen::Nothing;
+        };
+        let Some(kind) = view_change(actor, &self.0, change) else {
+            return Seen::Nothing;
+        };
+        let card = match (kind, card) {
+            (ChangeKind::Deleted, _) => None,
+            (_, Some(card)) => Some(card.for_reader(actor.user_id())),
+            // Gone again before it could be loaded: a later event says so.
+            (_, None) => return Seen::Nothing,
+        };
+        Seen::Item(FeedItem {
+            kind,
+            card_id: change.card_id,
+            card,
+        })
+    }
+}
+
+pub struct Subscription<F> {
     ctx: Ctx,
     actor: Actor,
-    filter: FeedFilter,
+    follow: F,
     rx: tokio::sync::broadcast::Receiver<Arc<BusEvent>>,
     /// When the subscriber's access token expires.
     deadline: Option<tokio::time::Instant>,
@@ -76,9 +121,32 @@ struct Subscription {
     done: bool,
 }
 
-impl Subscription {
+impl<F: Follow> Subscription<F> {
+    /// Starts listening now (before any check the caller makes, so that
+    /// nothing between the check and the first event is missed).
+    pub fn new(ctx: &Ctx, actor: Actor, follow: F) -> Self {
+        let deadline = actor.0.as_ref().map(|a| {
+            let left = (a.access_expires_at - chrono::Utc::now().timestamp()).max(0) as u64;
+            tokio::time::Instant::now() + std::time::Duration::from_secs(left)
+        });
+        Subscription {
+            rx: ctx.bus.subscribe(),
+            shutdown: ctx.bus.closing(),
+            ctx: ctx.clone(),
+            actor,
+            follow,
+            deadline,
+            done: false,
+        }
+    }
+
+    /// Who subscribed.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
     /// The next item, or the error that ends the subscription, or `None` at the end.
-    async fn next(&mut self) -> Option<Result<FeedItem>> {
+    async fn next(&mut self) -> Option<Result<F::Item>> {
         if self.done {
             return None;
         }
@@ -114,24 +182,6 @@ impl Subscription {
                 Err(RecvError::Closed) => return None,
             };
             match &*event {
-                BusEvent::Card(change, card) => {
-                    if let Some(kind) = view_change(&self.actor, &self.filter, change) {
-                        let card = if kind == ChangeKind::Deleted {
-                            None
-                        } else {
-                            card.clone()
-                        };
-                        if kind != ChangeKind::Deleted && card.is_none() {
-                            // Gone again before it could be loaded: a later event says so.
-                            continue;
-                        }
-                        return Some(Ok(FeedItem {
-                            kind,
-                            card_id: change.card_id,
-                            card,
-                        }));
-                    }
-                }
                 BusEvent::Revoked(r) => {
                     if let Some(me) = &self.actor.0
                         && r.ends(me.user.id, me.session_id)
@@ -149,13 +199,25 @@ impl Subscription {
                         }
                     }
                 }
+                event => match self.follow.see(&self.actor, event) {
+                    Seen::Nothing => {}
+                    Seen::Item(item) => return Some(Ok(item)),
+                    Seen::End(error) => return self.end(error),
+                },
             }
         }
     }
 
-    fn end(&mut self, error: AppError) -> Option<Result<FeedItem>> {
+    fn end(&mut self, error: AppError) -> Option<Result<F::Item>> {
         self.done = true;
         Some(Err(error))
+    }
+
+    /// The subscription as a stream of items, ending after its first error.
+    pub fn into_stream(self) -> impl Stream<Item = Result<F::Item>> + Send + 'static {
+        stream::unfold(self, |mut sub| async move {
+            sub.next().await.map(|item| (item, sub))
+        })
     }
 }
 
@@ -168,20 +230,5 @@ pub fn subscribe(
     actor: Actor,
     filter: FeedFilter,
 ) -> impl Stream<Item = Result<FeedItem>> + Send + 'static + use<> {
-    let deadline = actor.0.as_ref().map(|a| {
-        let left = (a.access_expires_at - chrono::Utc::now().timestamp()).max(0) as u64;
-        tokio::time::Instant::now() + std::time::Duration::from_secs(left)
-    });
-    let sub = Subscription {
-        rx: ctx.bus.subscribe(),
-        shutdown: ctx.bus.closing(),
-        ctx: ctx.clone(),
-        actor,
-        filter,
-        deadline,
-        done: false,
-    };
-    stream::unfold(sub, |mut sub| async move {
-        sub.next().await.map(|item| (item, sub))
-    })
+    Subscription::new(ctx, actor, Cards(filter)).into_stream()
 }

@@ -20,6 +20,7 @@ use crate::{
         Ctx,
         actor::{Actor, AuthUser},
         cards::{self, CardView},
+        feed::bus::{ChangeKind, ReplyChange},
         input::{Field, NUL, non_blank},
         pagination::{self, KeyColumns, Page, PageRequest},
         time::now,
@@ -97,7 +98,7 @@ pub async fn create(
     input: ReplyInput,
 ) -> Result<ReplyView> {
     let me = actor.require()?;
-    readable_card(ctx, actor, card_id).await?;
+    let card = readable_card(ctx, actor, card_id).await?;
     let body = valid_body(input, true)?.unwrap_or_default();
     let at = now();
     let reply = reply::ActiveModel {
@@ -115,7 +116,31 @@ pub async fn create(
         Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => AppError::NotFound,
         _ => e.into(),
     })?;
-    Ok(ReplyView::new(reply, me.user.username.clone()))
+    let view = ReplyView::new(reply, me.user.username.clone());
+    announce(ctx, ChangeKind::Created, &card, view.id, Some(&view)).await;
+    Ok(view)
+}
+
+/// Tells the live thread and the feed (the card's count changed, except on
+/// an edit) about a committed change.
+async fn announce(
+    ctx: &Ctx,
+    kind: ChangeKind,
+    card: &CardView,
+    reply_id: Uuid,
+    reply: Option<&ReplyView>,
+) {
+    let change = ReplyChange {
+        kind,
+        card_id: card.id,
+        reply_id,
+        owner_id: card.owner_id,
+        visibility: card.visibility,
+    };
+    ctx.bus.reply_changed(change, reply.cloned()).await;
+    if kind != ChangeKind::Updated {
+        ctx.bus.card_touched(card.id).await;
+    }
 }
 
 /// A reply the caller may read (`card_id`: it must belong to that card).
@@ -144,6 +169,18 @@ pub async fn list(
     let (select, plan) = pagination::plan(select, keys, page);
     let rows = shown(select).all(&ctx.db).await?;
     Ok(plan.finish(rows).map(ReplyRow::into_view))
+}
+
+/// The first page of each of these cards' threads (`limit` replies in
+/// `ordering`), in one statement, for the cards among them the caller may read.
+pub async fn first_pages(
+    ctx: &Ctx,
+    actor: &Actor,
+    card_ids: &[Uuid],
+    limit: u64,
+    ordering: pagination::Ordering,
+) -> Result<std::collections::HashMap<Uuid, Page<ReplyView>>> {
+    rows::first_pages(&ctx.db, actor, card_ids, limit, ordering).await
 }
 
 /// May `me` edit (`delete`: or delete) this reply on this card?
@@ -186,7 +223,9 @@ pub async fn update(
         DbErr::RecordNotUpdated => AppError::NotFound,
         other => other.into(),
     })?;
-    Ok(ReplyView::new(updated, current.author_username))
+    let view = ReplyView::new(updated, current.author_username);
+    announce(ctx, ChangeKind::Updated, &card, view.id, Some(&view)).await;
+    Ok(view)
 }
 
 /// Deletes a reply (its author, the card's owner, or staff).
@@ -196,7 +235,10 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, card_id: Option<Uuid>, id: Uuid) -
         .await?
         .ok_or(AppError::NotFound)?;
     check_write(me, &reply, &card, true)?;
-    reply::Entity::delete_by_id(reply.id).exec(&ctx.db).await?;
+    let deleted = reply::Entity::delete_by_id(reply.id).exec(&ctx.db).await?;
+    if deleted.rows_affected > 0 {
+        announce(ctx, ChangeKind::Deleted, &card, reply.id, None).await;
+    }
     Ok(())
 }
 

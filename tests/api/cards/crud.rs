@@ -29,6 +29,7 @@ async fn created_card_has_defaults_location_and_reads_back() {
             "id",
             "owner_id",
             "owner_username",
+            "reactions",
             "reply_count",
             "title",
             "updated_at",
