@@ -280,6 +280,9 @@ export const threads = {
   /** The card changed (title, counts): the thread keeps the latest. */
   cardChanged(card) {
     const thread = open.get(card.id);
-    if (thread) thread.card = card;
+    if (!thread) return;
+    thread.card = card;
+    thread.section.setAttribute('aria-label', `Replies to “${card.title}”`);
+    thread.section.querySelector('.reply-form')?.setAttribute('aria-label', `Reply to “${card.title}”`);
   },
 };
