@@ -18,6 +18,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Replies in the card's thread, kept by triggers on `replies`.
     pub reply_count: i32,
+    /// Reactions to the card in all, kept by triggers on `reactions` (0: no
+    /// summary to read).
+    pub reaction_count: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -102,7 +102,7 @@ impl Card {
             before,
         }
         .into_request(ordering)?;
-        let page = replies_of(ctx, self.0.id, &req).await?;
+        let page = replies_of(ctx, &self.0, &req).await?;
         Ok(connection(page, replies::position, Reply, EmptyFields))
     }
 
@@ -163,8 +163,7 @@ pub async fn card_connection(
     let owners = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
     Loaders::of(ctx).prime(owners, with_profiles).await.gql()?;
     let page = page.map(|(card, _)| card);
-    let ids: Vec<uuid::Uuid> = page.items.iter().map(|c| c.id).collect();
-    threads::prime(ctx, &ids).await?;
+    threads::prime(ctx, &page.items).await?;
     Ok(connection(
         page,
         cards::position,

@@ -45,6 +45,7 @@ impl From<ReactionSummary> for ReactionSummaryGql {
 pub async fn reactions_of(ctx: &Context<'_>, card: &CardView) -> Result<Vec<ReactionSummaryGql>> {
     let summary = match &card.reactions {
         Some(known) => known.clone(),
+        None if card.reaction_count == 0 => Vec::new(),
         None => Loaders::of(ctx)
             .reactions
             .load_one(card.id)
@@ -60,9 +61,10 @@ pub async fn reactions_of(ctx: &Context<'_>, card: &CardView) -> Result<Vec<Reac
 /// on its own (the thread's readability checked again).
 pub async fn replies_of(
     ctx: &Context<'_>,
-    card_id: Uuid,
+    card: &CardView,
     req: &PageRequest,
 ) -> Result<Page<ReplyView>> {
+    let card_id = card.id;
     let Some(limit) = req.first_page_size() else {
         return replies::list(
             super::context::domain(ctx),
@@ -73,6 +75,9 @@ pub async fn replies_of(
         .await
         .gql();
     };
+    if card.reply_count == 0 {
+        return Ok(empty_page());
+    }
     let key = ThreadStart {
         card_id,
         limit,
@@ -83,11 +88,15 @@ pub async fn replies_of(
         .load_one(key)
         .await
         .gql()?
-        .unwrap_or(Page {
-            items: Vec::new(),
-            has_next: false,
-            has_previous: false,
-        }))
+        .unwrap_or_else(empty_page))
+}
+
+fn empty_page() -> Page<ReplyView> {
+    Page {
+        items: Vec::new(),
+        has_next: false,
+        has_previous: false,
+    }
 }
 
 /// The first-page shape `(limit, ordering)` of a `replies(...)` selection,
@@ -131,15 +140,26 @@ fn wants_author(field: &SelectionField<'_>) -> bool {
 /// their conversations — the reaction summaries, the first page of each
 /// thread, the replies' authors — one statement each, so a page costs the
 /// same however the resolvers' batches happen to be timed.
-pub async fn prime(ctx: &Context<'_>, card_ids: &[Uuid]) -> Result<()> {
-    if card_ids.is_empty() {
+pub async fn prime(ctx: &Context<'_>, cards: &[CardView]) -> Result<()> {
+    if cards.is_empty() {
         return Ok(());
     }
+    // Cards without replies have an empty thread without asking.
+    let card_ids: Vec<Uuid> = cards
+        .iter()
+        .filter(|c| c.reply_count > 0)
+        .map(|c| c.id)
+        .collect();
     let look = ctx.look_ahead();
     let node_sets = [look.field("nodes"), look.field("edges").field("node")];
     let loaders = Loaders::of(ctx);
-    if node_sets.iter().any(|n| n.field("reactions").exists()) {
-        let found = loaders.reactions.loader().load(card_ids).await.gql()?;
+    let reacted: Vec<Uuid> = cards
+        .iter()
+        .filter(|c| c.reaction_count > 0)
+        .map(|c| c.id)
+        .collect();
+    if !reacted.is_empty() && node_sets.iter().any(|n| n.field("reactions").exists()) {
+        let found = loaders.reactions.loader().load(&reacted).await.gql()?;
         loaders.reactions.feed_many(found).await;
     }
     let mut shapes = HashSet::new();
@@ -153,6 +173,9 @@ pub async fn prime(ctx: &Context<'_>, card_ids: &[Uuid]) -> Result<()> {
         }
     }
     let mut authors = HashSet::new();
+    if card_ids.is_empty() {
+        shapes.clear();
+    }
     for (limit, ordering) in shapes {
         let keys: Vec<ThreadStart> = card_ids
             .iter()

@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::{Path, State, rejection::PathRejection},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -88,8 +88,10 @@ async fn add(
 async fn remove(
     State(ctx): State<Ctx>,
     actor: Actor,
-    Path((card_id, emoji)): Path<(String, String)>,
+    path: std::result::Result<Path<(String, String)>, PathRejection>,
 ) -> Result<StatusCode> {
+    // A path that does not decode (not UTF-8) names no card's reaction.
+    let Path((card_id, emoji)) = path.map_err(|_| AppError::NotFound)?;
     let card_id = Uuid::try_parse(&card_id).map_err(|_| AppError::NotFound)?;
     reactions::remove(&ctx, &actor, card_id, Field::Value(emoji.as_str())).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -414,9 +414,12 @@ async fn a_card_deleted_outside_the_server_is_announced_on_postgres() {
         return;
     }
     let writer = app.register(&unique("gone")).await;
-    let card = post_card(&app, &writer.access, "soon gone", "public").await;
     let mut ws = GqlWs::connect(&app, MODERN, None).await.unwrap();
     ws.subscribe("1", CARD_EVENTS, json!({})).await;
+    // Its CREATED first (NOTIFY is asynchronous: subscribing after the post
+    // could still hear it), then the cascade's DELETED.
+    let card = post_card(&app, &writer.access, "soon gone", "public").await;
+    assert_eq!(ws.next_event().await["kind"], "CREATED");
     app.delete_user(&writer.id).await;
     let event = ws.next_event().await;
     assert_eq!(event["kind"], "DELETED", "{event}");

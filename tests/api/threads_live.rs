@@ -113,7 +113,6 @@ async fn count_changes_reach_the_card_feed() {
     let app = TestApp::spawn().await;
     let owner = app.register(&unique("owner")).await;
     let fan = app.register(&unique("fan")).await;
-    let card = id_of(&app.card(&owner.access, "counted", "public").await);
     let mut fan_ws = GqlWs::connect(&app, MODERN, Some(&fan.access))
         .await
         .unwrap();
@@ -124,6 +123,13 @@ async fn count_changes_reach_the_card_feed() {
     owner_ws
         .subscribe("o", COUNTED_CARD_EVENTS, json!({}))
         .await;
+    // Posted after subscribing, so its CREATED comes first on both databases
+    // (NOTIFY is asynchronous: a card posted just before subscribing could
+    // still be heard).
+    let card = id_of(&app.card(&owner.access, "counted", "public").await);
+    for ws in [&mut fan_ws, &mut owner_ws] {
+        assert_eq!(next_of(ws, "cardEvents").await["kind"], "CREATED");
+    }
 
     reply(&app, &fan.access, &card, "first!").await;
     for ws in [&mut fan_ws, &mut owner_ws] {
@@ -382,8 +388,9 @@ async fn the_thread_stream_over_sse() {
     );
 
     // The card stream shows the count changes (REST shapes, reactions included).
-    let card = id_of(&app.card(&owner.access, "counted", "public").await);
     let mut feed = Sse::open(&app, "/api/cards/stream/", Some(&owner.access)).await;
+    let card = id_of(&app.card(&owner.access, "counted", "public").await);
+    assert_eq!(feed.next().await.0, "created");
     app.post(
         &format!("/api/cards/{card}/reactions/"),
         json!({"emoji": "🎉"}),
@@ -437,15 +444,16 @@ async fn other_instances_hear_the_conversation() {
     }
     let b = a.sibling().await;
     let owner = a.register(&unique("owner")).await;
-    let card = id_of(&a.card(&owner.access, "shared", "public").await);
-    let mut thread_ws = GqlWs::connect(&b, MODERN, None).await.unwrap();
-    thread_ws
-        .subscribe("t", REPLY_EVENTS, json!({"card": card}))
-        .await;
     let mut feed_ws = GqlWs::connect(&b, MODERN, Some(&owner.access))
         .await
         .unwrap();
     feed_ws.subscribe("f", COUNTED_CARD_EVENTS, json!({})).await;
+    let card = id_of(&a.card(&owner.access, "shared", "public").await);
+    assert_eq!(next_of(&mut feed_ws, "cardEvents").await["kind"], "CREATED");
+    let mut thread_ws = GqlWs::connect(&b, MODERN, None).await.unwrap();
+    thread_ws
+        .subscribe("t", REPLY_EVENTS, json!({"card": card}))
+        .await;
 
     let id = reply(&a, &owner.access, &card, "from a").await;
     let ev = next_of(&mut thread_ws, "replyEvents").await;
@@ -478,4 +486,36 @@ async fn other_instances_hear_the_conversation() {
     .await;
     let ev = next_of(&mut thread_ws, "replyEvents").await;
     assert_eq!(ev["kind"], "DELETED");
+}
+
+/// Back-pressure as for the feed: a thread subscriber that stops reading does
+/// not delay a healthy one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_thread_subscriber_does_not_delay_a_healthy_one() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&unique("owner")).await;
+    let card = id_of(&app.card(&owner.access, "busy thread", "public").await);
+    let mut stalled = GqlWs::connect_stalling(&app).await;
+    stalled
+        .subscribe("s", REPLY_EVENTS, json!({"card": card}))
+        .await;
+    let mut healthy = GqlWs::connect(&app, MODERN, None).await.unwrap();
+    healthy
+        .subscribe("h", REPLY_EVENTS, json!({"card": card}))
+        .await;
+    // 200 replies of 8 KB (2,000 four-byte characters) are far more than the
+    // stalled socket's buffers hold.
+    let big = "🎉".repeat(1_990);
+    for i in 0..200 {
+        reply(&app, &owner.access, &card, &format!("{i} {big}")).await;
+        let ev = next_of(&mut healthy, "replyEvents").await;
+        assert!(
+            ev["reply"]["body"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{i} ")),
+            "in order"
+        );
+    }
+    drop(stalled);
 }

@@ -173,6 +173,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: CardInput) -> Result<CardVi
         created_at: Set(at),
         updated_at: Set(at),
         reply_count: Set(0),
+        reaction_count: Set(0),
     }
     .insert(&ctx.db)
     .await?;

@@ -15,7 +15,7 @@ use super::view::{CardView, Visibility};
 use crate::{domain::actor::User, error::Result};
 
 /// The card columns a reader is shown.
-const SHOWN: [card::Column; 8] = [
+const SHOWN: [card::Column; 9] = [
     card::Column::Id,
     card::Column::OwnerId,
     card::Column::Title,
@@ -24,10 +24,11 @@ const SHOWN: [card::Column; 8] = [
     card::Column::CreatedAt,
     card::Column::UpdatedAt,
     card::Column::ReplyCount,
+    card::Column::ReactionCount,
 ];
 
-/// The shown columns (the reply count among them: triggers on `replies`
-/// keep it, migration 11).
+/// The shown columns (the reply and reaction counts among them: triggers on
+/// `replies` and `reactions` keep them, migrations 11 and 12).
 fn shown_columns(select: Select<card::Entity>) -> Select<card::Entity> {
     select.select_only().columns(SHOWN)
 }
@@ -44,6 +45,7 @@ pub struct CardRow {
     created_at: DateTimeUtc,
     updated_at: DateTimeUtc,
     reply_count: i32,
+    reaction_count: i32,
 }
 
 impl CardRow {
@@ -58,6 +60,7 @@ impl CardRow {
             created_at: self.created_at.into(),
             updated_at: self.updated_at.into(),
             reply_count: self.reply_count.max(0) as u64,
+            reaction_count: self.reaction_count.max(0) as u64,
             reactions: None,
         }
     }
@@ -82,6 +85,7 @@ pub struct CardOwnerRow {
     created_at: DateTimeUtc,
     updated_at: DateTimeUtc,
     reply_count: i32,
+    reaction_count: i32,
     owner_username: Option<String>,
     owner_email: Option<String>,
     owner_is_staff: Option<bool>,
@@ -119,6 +123,7 @@ impl CardOwnerRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             reply_count: self.reply_count,
+            reaction_count: self.reaction_count,
         }
         .into_view();
         (view, owner)

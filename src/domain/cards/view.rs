@@ -97,6 +97,9 @@ pub struct CardView {
     pub updated_at: Timestamp,
     /// How many replies the card's thread holds.
     pub reply_count: u64,
+    /// How many reactions the card has in all (0: its summary is empty
+    /// without asking).
+    pub reaction_count: u64,
     /// The reactions as the reader sees them; `None` until loaded (a card
     /// read does not load them: `reactions::attach` does, for a page at once).
     pub reactions: Option<Vec<ReactionSummary>>,
@@ -114,6 +117,7 @@ impl CardView {
             created_at: card.created_at.into(),
             updated_at: card.updated_at.into(),
             reply_count: card.reply_count.max(0) as u64,
+            reaction_count: card.reaction_count.max(0) as u64,
             reactions: None,
         }
     }

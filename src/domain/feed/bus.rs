@@ -83,7 +83,11 @@ impl LiveCard {
         let Some(view) = load_view(db, id).await? else {
             return Ok(None);
         };
-        let reactions = CardReactions::load(db, id).await?;
+        let reactions = if view.reaction_count == 0 {
+            CardReactions::default()
+        } else {
+            CardReactions::load(db, id).await?
+        };
         Ok(Some(Self::new(view, reactions)))
     }
 
@@ -207,8 +211,7 @@ impl EventBus {
             return;
         }
         let card = match card {
-            // A new card has no reactions to load.
-            Some(view) if view.reactions.as_ref().is_some_and(Vec::is_empty) => {
+            Some(view) if view.reaction_count == 0 => {
                 Some(LiveCard::new(view, CardReactions::default()))
             }
             Some(view) => match CardReactions::load(&self.db, view.id).await {

@@ -1,8 +1,9 @@
 //! Reactions: a user's emoji on a card, at most one per user, emoji and card
 //! (adding it again changes nothing). Readable exactly when the card is; any
 //! signed-in reader of the card may react. Deleting the card or the user
-//! deletes them (foreign keys cascade). Counts are never stored: a page's
-//! summaries are one grouped statement over the table's key.
+//! deletes them (foreign keys cascade). Per-emoji counts are never stored: a
+//! page's summaries are one grouped statement over the table's key, asked
+//! only for cards with any reaction (`cards.reaction_count`, kept by triggers).
 
 pub mod summary;
 
@@ -48,7 +49,7 @@ pub struct Added {
     pub summary: ReactionSummary,
     /// `false`: the caller already had this reaction.
     pub created: bool,
-    /// The card before the reaction (its other fields are unchanged by it).
+    /// The card (its fields other than the reactions are unchanged by one).
     pub card: CardView,
 }
 
@@ -56,7 +57,7 @@ pub struct Added {
 pub async fn add(ctx: &Ctx, actor: &Actor, card_id: Uuid, emoji: Field<&str>) -> Result<Added> {
     let me = actor.require()?;
     let emoji = emoji_of(emoji)?;
-    let card = readable_card(ctx, actor, card_id).await?;
+    let mut card = readable_card(ctx, actor, card_id).await?;
     let row = reaction::ActiveModel {
         card_id: Set(card_id),
         emoji: Set(emoji.clone()),
@@ -88,6 +89,8 @@ pub async fn add(ctx: &Ctx, actor: &Actor, card_id: Uuid, emoji: Field<&str>) ->
     if inserted > 0 {
         ctx.bus.card_touched(card_id).await;
     }
+    // Read before the reaction: it has at least the caller's now.
+    card.reaction_count = Ord::max(card.reaction_count, count);
     Ok(Added {
         summary: ReactionSummary {
             emoji,
@@ -162,11 +165,12 @@ pub async fn summaries(
     Ok(by_card)
 }
 
-/// These cards with their summaries as the caller sees them (one statement).
+/// These cards with their summaries as the caller sees them: one statement,
+/// none when no card among them has a reaction.
 pub async fn attach(ctx: &Ctx, actor: &Actor, cards: &mut [CardView]) -> Result<()> {
     let ids: Vec<Uuid> = cards
         .iter()
-        .filter(|c| c.reactions.is_none())
+        .filter(|c| c.reactions.is_none() && c.reaction_count > 0)
         .map(|c| c.id)
         .collect();
     let mut found = summaries(ctx, actor, &ids).await?;
