@@ -13,6 +13,10 @@
 //! binary has run, a `fuzz summary:` line adds them up. `FUZZ_TRACE=1` prints
 //! every request and its status to stderr.
 //!
+//! `conversation` is stateful: it follows replies and reactions in a model of
+//! the server and checks every answer (and every card's `reply_count` and
+//! `reactions`) against it, through both doors.
+//!
 //! Run: `FUZZ_CASES=2000 cargo test fuzz -- --nocapture` (the counts print on
 //! stdout). Timing on the 2-core machine, the whole module alone: 500 cases
 //! ≈ 21 s on SQLite and 32 s on PostgreSQL; 2000 ≈ 70 s and 90 s.
@@ -49,6 +53,8 @@ macro_rules! ensure {
     };
 }
 
+mod conversation;
+mod emoji;
 mod graphql;
 mod query_strings;
 mod rest_routes;
@@ -63,6 +69,7 @@ const ALL_TESTS: &[&str] = &[
     "verbatim",
     "graphql",
     "usernames",
+    "conversation",
 ];
 
 /// Generated cases per test: `FUZZ_CASES`, default 64.
