@@ -11,7 +11,9 @@
 //! for wrong types, duplicate keys and NUL in text, 401/403/404 by who may do
 //! what, and the route's own successes otherwise. (Where the contract leaves
 //! the order of two checks open — a malformed body sent anonymously — either
-//! error is accepted.)
+//! error is accepted.) The routes under a card (its thread and its reactions)
+//! are judged in `rest_routes/nested.rs`: the fixture keeps a reply of each
+//! user on each card; ids include percent-escapes that are not UTF-8.
 
 use std::{
     collections::BTreeMap,
@@ -28,6 +30,8 @@ use super::{
     strategies::{self, J},
 };
 use crate::helpers::{PASSWORD, TestApp, unique};
+
+mod nested;
 
 /// Methods tried on every path (the last one no server knows).
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "PURGE"];
@@ -68,6 +72,10 @@ enum Kind {
     PasswordResetConfirm,
     VerifyEmail,
     ResendEmail,
+    ReplyList,
+    ReplyItem,
+    ReactionAdd,
+    ReactionRemove,
     /// A route this test does not know: only the generic checks apply.
     Other,
 }
@@ -111,6 +119,10 @@ fn kind_of(template: &str) -> Kind {
         "/api/auth/password/reset/confirm" => Kind::PasswordResetConfirm,
         "/api/auth/registration/verify-email" => Kind::VerifyEmail,
         "/api/auth/registration/resend-email" => Kind::ResendEmail,
+        "/api/cards/{card_id}/replies" => Kind::ReplyList,
+        "/api/cards/{card_id}/replies/{id}" => Kind::ReplyItem,
+        "/api/cards/{card_id}/reactions" => Kind::ReactionAdd,
+        "/api/cards/{card_id}/reactions/{emoji}" => Kind::ReactionRemove,
         _ => Kind::Other,
     }
 }
@@ -193,6 +205,8 @@ enum Target {
     OtherPrivate,
     Random(String),
     NotUuid(String),
+    /// Percent-escapes as sent, that are not UTF-8 once decoded.
+    Raw(&'static str),
 }
 
 #[derive(Clone, Debug)]
@@ -267,6 +281,8 @@ struct Case {
     auth: Auth,
     body: Body,
     slash: bool,
+    /// The reply and the path emoji of the routes under a card.
+    nested: nested::Nested,
 }
 
 // ---------------------------------------------------------------------------
@@ -285,6 +301,9 @@ struct Fixture {
     other_card: String,
     other_private: String,
     other_profile: String,
+    /// B's access token (B writes the other side of the threads).
+    b_token: String,
+    threads: nested::Threads,
 }
 
 struct Env {
@@ -294,7 +313,7 @@ struct Env {
 }
 
 impl Env {
-    async fn setup(app: &TestApp, routes: Vec<Route>) -> Env {
+    async fn setup(cx: &Cx<'_>, app: &TestApp, routes: Vec<Route>) -> Env {
         let a = app.register(&unique("fuzz_a")).await;
         let b = app.register(&unique("fuzz_b")).await;
         let card = app
@@ -320,20 +339,26 @@ impl Env {
             .as_str()
             .unwrap()
             .to_string();
+        let mut fx = Fixture {
+            username: a.username,
+            password: PASSWORD.into(),
+            token: a.access,
+            refresh: a.refresh,
+            card,
+            card_public: true,
+            profile,
+            other_card,
+            other_private,
+            other_profile,
+            b_token: b.access,
+            threads: nested::Threads::default(),
+        };
+        nested::refill(cx, &mut fx)
+            .await
+            .expect("the fixture's replies");
         Env {
             routes,
-            fx: Mutex::new(Fixture {
-                username: a.username,
-                password: PASSWORD.into(),
-                token: a.access,
-                refresh: a.refresh,
-                card,
-                card_public: true,
-                profile,
-                other_card,
-                other_private,
-                other_profile,
-            }),
+            fx: Mutex::new(fx),
             limit: app.config.body_limit,
         }
     }
@@ -478,6 +503,7 @@ fn id_for(case: &Case, kind: Kind, fx: &Fixture) -> String {
         Target::OtherPrivate => fx.other_private.clone(),
         Target::Random(id) => id.clone(),
         Target::NotUuid(s) => encode_segment(s),
+        Target::Raw(raw) => raw.to_string(),
     }
 }
 
@@ -520,9 +546,12 @@ fn at(frac: u16, len: usize) -> usize {
 /// The request of a case, the class of its body, and whether it is over the
 /// body limit (with a length, or chunked).
 fn build(case: &Case, route: &Route, fx: &Fixture, limit: usize) -> (Req, Class, bool, bool) {
-    let mut path = route
-        .template
-        .replace("{id}", &id_for(case, route.kind, fx));
+    let id = id_for(case, route.kind, fx);
+    let mut path = if route.template.contains("{card_id}") {
+        nested::path(case, route, fx, &id)
+    } else {
+        route.template.replace("{id}", &id)
+    };
     if case.slash {
         path.push('/');
     }
@@ -704,7 +733,7 @@ fn semantic(route: &Route, case: &Case, fx: &Fixture) -> Vec<Allowed> {
                 Target::Own => profile || signed_in || fx.card_public,
                 Target::OtherPublic => true,
                 Target::OtherPrivate => profile,
-                Target::Random(_) | Target::NotUuid(_) => false,
+                Target::Random(_) | Target::NotUuid(_) | Target::Raw(_) => false,
             };
             let not_found = coded(404, "not_found");
             if m == "GET" {
@@ -723,6 +752,9 @@ fn semantic(route: &Route, case: &Case, fx: &Fixture) -> Vec<Allowed> {
                 _ if exists_readable => vec![coded(403, "permission_denied")],
                 _ => vec![not_found],
             }
+        }
+        (Kind::ReplyList | Kind::ReplyItem | Kind::ReactionAdd | Kind::ReactionRemove, _) => {
+            nested::semantic(route.kind, case, fx)
         }
         _ => vec![],
     }
@@ -896,6 +928,11 @@ async fn follow(
         }
         (Kind::CardItem, "PUT" | "PATCH") if own => {
             fx.card_public = body["visibility"] == "public";
+            nested::refill(cx, &mut fx).await?;
+        }
+        (Kind::ReplyItem, "DELETE") => {
+            nested::forget(case, &mut fx);
+            nested::refill(cx, &mut fx).await?;
         }
         (Kind::CardItem, "DELETE") if own => {
             let r = cx
@@ -913,6 +950,8 @@ async fn follow(
             };
             fx.card = id.to_string();
             fx.card_public = true;
+            fx.threads.own = nested::Thread::default();
+            nested::refill(cx, &mut fx).await?;
         }
         (Kind::ProfileItem, "DELETE") if own => {
             let r = cx
@@ -1053,6 +1092,7 @@ fn case_strategy(env: Arc<Vec<RouteShape>>) -> impl Strategy<Value = Case> {
         1 => Just(Target::OtherPrivate),
         1 => any::<u128>().prop_map(|n| Target::Random(uuid::Uuid::from_u128(n).to_string())),
         2 => not_uuid().prop_map(Target::NotUuid),
+        1 => select(nested::NOT_UTF8).prop_map(Target::Raw),
     ];
     let auth = prop_oneof![
         4 => Just(Auth::None),
@@ -1067,52 +1107,56 @@ fn case_strategy(env: Arc<Vec<RouteShape>>) -> impl Strategy<Value = Case> {
         auth,
         raw_body(),
         any::<bool>(),
+        nested::nested(),
     )
-        .prop_map(move |(r, documented, m, target, auth, raw, slash)| {
-            let shape = &env[r as usize % env.len()];
-            let method = if documented {
-                shape.methods[m as usize % shape.methods.len()].clone()
-            } else {
-                Method::from_bytes(METHODS[m as usize % METHODS.len()].as_bytes()).unwrap()
-            };
-            let template = &shape.template;
-            let fields = shape
-                .fields
-                .get(method.as_str())
-                .cloned()
-                .unwrap_or_default();
-            let pick = |i: u16| -> (String, Vec<String>) {
-                if fields.is_empty() {
-                    ("title".into(), vec!["string".into()])
+        .prop_map(
+            move |(r, documented, m, target, auth, raw, slash, nested)| {
+                let shape = &env[r as usize % env.len()];
+                let method = if documented {
+                    shape.methods[m as usize % shape.methods.len()].clone()
                 } else {
-                    fields[i as usize % fields.len()].clone()
-                }
-            };
-            let body = match raw {
-                RawBody::Body(b) => b,
-                RawBody::WrongType(i, v) => {
-                    let (name, types) = pick(i);
-                    Body::Json {
-                        ct: "application/json",
-                        doc: J::Obj(vec![(name, wrong_for(&types, v))]),
+                    Method::from_bytes(METHODS[m as usize % METHODS.len()].as_bytes()).unwrap()
+                };
+                let template = &shape.template;
+                let fields = shape
+                    .fields
+                    .get(method.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                let pick = |i: u16| -> (String, Vec<String>) {
+                    if fields.is_empty() {
+                        ("title".into(), vec!["string".into()])
+                    } else {
+                        fields[i as usize % fields.len()].clone()
                     }
+                };
+                let body = match raw {
+                    RawBody::Body(b) => b,
+                    RawBody::WrongType(i, v) => {
+                        let (name, types) = pick(i);
+                        Body::Json {
+                            ct: "application/json",
+                            doc: J::Obj(vec![(name, wrong_for(&types, v))]),
+                        }
+                    }
+                    RawBody::Huge(i, len, unit, chunked) => Body::Huge {
+                        field: pick(i).0,
+                        len,
+                        unit,
+                        chunked,
+                    },
+                };
+                Case {
+                    method,
+                    template: template.clone(),
+                    target,
+                    auth,
+                    body,
+                    slash,
+                    nested,
                 }
-                RawBody::Huge(i, len, unit, chunked) => Body::Huge {
-                    field: pick(i).0,
-                    len,
-                    unit,
-                    chunked,
-                },
-            };
-            Case {
-                method,
-                template: template.clone(),
-                target,
-                auth,
-                body,
-                slash,
-            }
-        })
+            },
+        )
 }
 
 // ---------------------------------------------------------------------------
@@ -1234,17 +1278,19 @@ fn sweep(env: &Env) -> Vec<Case> {
     ];
     let mut rotate = 0usize;
     for route in &env.routes {
-        let targets: Vec<Target> = if route.template.contains("{id}") {
-            vec![
-                Target::Own,
-                Target::OtherPublic,
-                Target::OtherPrivate,
-                Target::Random(uuid::Uuid::now_v7().to_string()),
-                Target::NotUuid("not-a-uuid".into()),
-            ]
-        } else {
-            vec![Target::Own]
-        };
+        let targets: Vec<Target> =
+            if route.template.contains("{id}") || route.template.contains("{card_id}") {
+                vec![
+                    Target::Own,
+                    Target::OtherPublic,
+                    Target::OtherPrivate,
+                    Target::Random(uuid::Uuid::now_v7().to_string()),
+                    Target::NotUuid("not-a-uuid".into()),
+                    Target::Raw("%FF"),
+                ]
+            } else {
+                vec![Target::Own]
+            };
         for name in METHODS {
             let method = Method::from_bytes(name.as_bytes()).unwrap();
             let bodies = fixed_bodies(route.body(&method));
@@ -1269,6 +1315,7 @@ fn sweep(env: &Env) -> Vec<Case> {
                             auth: auth.clone(),
                             body,
                             slash: rotate.is_multiple_of(2),
+                            nested: nested::Nested::default(),
                         });
                     }
                 }
@@ -1283,26 +1330,59 @@ fn sweep(env: &Env) -> Vec<Case> {
                         auth: Auth::Valid,
                         body,
                         slash: true,
+                        nested: nested::Nested::default(),
                     });
                 }
             }
         }
     }
+    let templates: Vec<(String, Kind)> = env
+        .routes
+        .iter()
+        .map(|r| (r.template.clone(), r.kind))
+        .collect();
+    cases.extend(nested::sweep(&templates));
     cases
 }
 
 /// The event stream: only its status line and headers are read.
 async fn stream_answers(cx: &Cx<'_>, env: &Env, fuzz: &mut Fuzz) {
-    let token = env.fx.lock().unwrap().token.clone();
-    let cases: Vec<(&str, Option<String>, u16)> = vec![
-        ("/api/cards/stream", None, 200),
-        ("/api/cards/stream/", Some(format!("Bearer {token}")), 200),
-        ("/api/cards/stream", Some("Bearer garbage".into()), 401),
-        ("/api/cards/stream?visibility=everything", None, 400),
-        ("/api/cards/stream?owner=%27%20OR%201%3D1", None, 400),
+    let fx = env.fx.lock().unwrap().clone();
+    let token = fx.token.clone();
+    let thread = |card: &str| format!("/api/cards/{card}/replies/stream/");
+    let cases: Vec<(String, Option<String>, u16)> = vec![
+        ("/api/cards/stream".into(), None, 200),
+        (
+            "/api/cards/stream/".into(),
+            Some(format!("Bearer {token}")),
+            200,
+        ),
+        (
+            "/api/cards/stream".into(),
+            Some("Bearer garbage".into()),
+            401,
+        ),
+        ("/api/cards/stream?visibility=everything".into(), None, 400),
+        ("/api/cards/stream?owner=%27%20OR%201%3D1".into(), None, 400),
+        // A card's thread: as readable as the card.
+        (thread(&fx.other_card), None, 200),
+        (thread(&fx.card), Some(format!("Bearer {token}")), 200),
+        (
+            thread(&fx.card),
+            None,
+            if fx.card_public { 200 } else { 404 },
+        ),
+        (
+            thread(&fx.other_private),
+            Some(format!("Bearer {token}")),
+            404,
+        ),
+        (thread(&fx.other_card), Some("Bearer garbage".into()), 401),
+        (thread("not-a-uuid"), None, 404),
+        (thread(&uuid::Uuid::now_v7().to_string()), None, 404),
     ];
     for (path, auth, want) in cases {
-        let mut req = Req::new(Method::GET, path);
+        let mut req = Req::new(Method::GET, path.clone());
         if let Some(a) = &auth {
             req = req.header("authorization", HeaderValue::from_str(a).unwrap());
         }
@@ -1323,8 +1403,13 @@ async fn stream_answers(cx: &Cx<'_>, env: &Env, fuzz: &mut Fuzz) {
                 if ok {
                     Ok(())
                 } else {
+                    let route = if path.contains("/replies/") {
+                        "/api/cards/{card_id}/replies/stream"
+                    } else {
+                        "/api/cards/stream"
+                    };
                     Err(Violation::new(
-                        format!("GET /api/cards/stream: {status} ({ct}) instead of {want}"),
+                        format!("GET {route}: {status} ({ct}) instead of {want}"),
                         format!("request: {req:?}"),
                     ))
                 }
@@ -1347,7 +1432,7 @@ async fn every_rest_route_survives_generated_requests() {
         .collect();
     assert_eq!(
         known.len(),
-        14,
+        18,
         "the OpenAPI document lists the contract's routes: {routes:?}"
     );
     let shapes: Vec<RouteShape> = routes
@@ -1362,7 +1447,7 @@ async fn every_rest_route_survives_generated_requests() {
                 .collect(),
         })
         .collect();
-    let env = Env::setup(&app, routes).await;
+    let env = Env::setup(&cx, &app, routes).await;
     let mut fuzz = Fuzz::new("rest_routes");
 
     for case in sweep(&env) {
