@@ -36,10 +36,17 @@ const TEMPLATES: &[&str] = &[
     "mutation M($input: CreateProfileInput!) { createProfile(input: $input) { id } }",
     "mutation M($id: ID!, $input: UpdateProfileInput!) { updateProfile(id: $id, input: $input) { id } }",
     "query Q($id: ID!) { profile(id: $id) { id user { username } } }",
+    // Conversations (the fixture's card id is among the generated values).
+    "mutation M($id: ID!, $input: CreateReplyInput!) { createReply(cardId: $id, input: $input) { id body card { replyCount reactions { emoji count reacted } } } }",
+    "mutation M($id: ID!, $input: UpdateReplyInput!) { updateReply(id: $id, input: $input) { id body updatedAt } }",
+    "mutation M($id: ID!) { deleteReply(id: $id) }",
+    "mutation M($id: ID!, $e: String!) { addReaction(cardId: $id, emoji: $e) { id replyCount reactions { emoji count reacted } } }",
+    "mutation M($id: ID!, $e: String!) { removeReaction(cardId: $id, emoji: $e) { id reactions { emoji count reacted } } }",
+    "query Q($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $o: ReplyOrder) { card(id: $id) { replyCount reactions { emoji count reacted } replies(first: $first, after: $after, last: $last, before: $before, orderBy: $o) { edges { cursor node { id body author { username } card { id } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }",
 ];
 
 const VARIABLE_NAMES: &[&str] = &[
-    "id", "first", "after", "last", "before", "f", "o", "input", "r", "all",
+    "id", "first", "after", "last", "before", "f", "o", "input", "r", "all", "e",
 ];
 
 /// Fields and values for literal arguments.
@@ -185,6 +192,13 @@ enum Shape {
     },
     /// A real operation with generated variables.
     Template { op: usize, variables: J },
+    /// A real operation with chosen variables, and the code of its first
+    /// error (`None`: it runs without errors).
+    Checked {
+        op: usize,
+        variables: J,
+        want: Option<&'static str>,
+    },
     /// A real field with a literal argument.
     Literal { field: usize, value: String },
     /// `n` aliases of a cheap field.
@@ -271,7 +285,7 @@ fn input_object() -> impl Strategy<Value = J> {
     .prop_map(J::Obj)
 }
 
-fn variables() -> impl Strategy<Value = J> {
+fn variables(ids: Vec<String>) -> impl Strategy<Value = J> {
     vec(
         (
             prop_oneof![
@@ -281,6 +295,8 @@ fn variables() -> impl Strategy<Value = J> {
             prop_oneof![
                 2 => strategies::json_value(),
                 2 => input_object(),
+                1 => select(ids).prop_map(J::Str),
+                1 => super::emoji::emoji().prop_map(|e| J::Str(e.text)),
             ],
         ),
         0..5,
@@ -337,18 +353,19 @@ fn raw_body() -> impl Strategy<Value = Shape> {
     ]
 }
 
-fn strategy() -> impl Strategy<Value = Case> {
+/// `ids`: ids of the fixture's objects, as variable values.
+fn strategy(ids: Vec<String>) -> impl Strategy<Value = Case> {
     let shape = prop_oneof![
         4 => (
             prop_oneof![
                 3 => token_soup(),
                 1 => select(NASTY_DOCUMENTS).prop_map(str::to_string),
             ],
-            proptest::option::of(variables()),
+            proptest::option::of(variables(ids.clone())),
             proptest::option::of(strategies::json_leaf()),
         )
             .prop_map(|(query, variables, operation)| Shape::Doc { query, variables, operation }),
-        5 => (0..TEMPLATES.len(), variables()).prop_map(|(op, variables)| Shape::Template { op, variables }),
+        5 => (0..TEMPLATES.len(), variables(ids)).prop_map(|(op, variables)| Shape::Template { op, variables }),
         2 => (0..LITERAL_FIELDS.len(), select(LITERALS))
             .prop_map(|(field, value)| Shape::Literal { field, value: value.to_string() }),
         1 => prop_oneof![0usize..=100, 101usize..=300].prop_map(Shape::Aliases),
@@ -387,6 +404,8 @@ enum Demand {
     Refused(Vec<&'static str>),
     /// Runs without errors.
     Clean,
+    /// The first error carries this code.
+    Code(&'static str),
 }
 
 /// The HTTP request of a case, and the demand on its answer.
@@ -414,6 +433,22 @@ fn build(case: &Case, token: &str) -> (Req, Demand) {
                 variables.render()
             );
             (text.into_bytes(), Demand::Nothing)
+        }
+        Shape::Checked {
+            op,
+            variables,
+            want,
+        } => {
+            let text = format!(
+                "{{\"query\": {}, \"variables\": {}}}",
+                serde_json::to_string(TEMPLATES[*op]).unwrap(),
+                variables.render()
+            );
+            let demand = match want {
+                None => Demand::Clean,
+                Some(code) => Demand::Code(code),
+            };
+            (text.into_bytes(), demand)
         }
         Shape::Literal { field, value } => {
             let q = format!("{{ {} }}", LITERAL_FIELDS[*field].replace("{}", value));
@@ -587,6 +622,7 @@ async fn run_case(cx: &Cx<'_>, token: &str, case: &Case) -> Check {
     let label = match &case.shape {
         Shape::Doc { .. } => "generated document",
         Shape::Template { .. } => "operation with generated variables",
+        Shape::Checked { .. } => "operation with chosen variables",
         Shape::Literal { .. } => "literal argument",
         Shape::Aliases(_) => "aliases",
         Shape::Depth(_) => "deep selection",
@@ -665,6 +701,15 @@ async fn run_case(cx: &Cx<'_>, token: &str, case: &Case) -> Check {
                 x()
             );
         }
+        Demand::Code(code) => {
+            let first = body["errors"][0]["extensions"]["code"].as_str();
+            ensure!(
+                first == Some(code),
+                format!("{method} /graphql {label}: not {code}"),
+                "{}",
+                x()
+            );
+        }
     }
     Ok(())
 }
@@ -674,11 +719,29 @@ async fn graphql_survives_generated_documents() {
     let app = TestApp::spawn().await;
     let cx = Cx::new(&app);
     let a = app.register(&unique("fuzz_g")).await;
-    app.card(&a.access, "fuzz card", "public").await;
+    let b = app.register(&unique("fuzz_h")).await;
+    let card = app.card(&a.access, "fuzz card", "public").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.create_profile(&a.access, json!({"bio": "fuzz"})).await;
+    let reply = app
+        .post(
+            &format!("/api/cards/{card}/replies/"),
+            json!({"body": "fuzz reply"}),
+            Some(&a.access),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut fuzz = Fuzz::new("graphql");
+    let ids = vec![card.clone(), reply.clone(), a.id.clone()];
     let (cx_ref, token) = (&cx, a.access.as_str());
-    fuzz.run(fuzz_cases(), strategy(), move |case| async move {
+    // Before the generated cases, which may delete the reply.
+    conversation_cases(&cx, &mut fuzz, token, &b.access, &card, &reply).await;
+    fuzz.run(fuzz_cases(), strategy(ids), move |case| async move {
         run_case(cx_ref, token, &case).await
     })
     .await;
@@ -742,4 +805,146 @@ async fn graphql_survives_generated_documents() {
         }),
     );
     fuzz.finish(&cx);
+}
+
+/// The conversation mutations once each with chosen variables, and the code
+/// the contract gives them (`None`: no error). `other`: a second user's token.
+async fn conversation_cases(
+    cx: &Cx<'_>,
+    fuzz: &mut Fuzz,
+    token: &str,
+    other: &str,
+    card: &str,
+    reply: &str,
+) {
+    let (create, update, delete, add, remove, thread) = (12, 13, 14, 15, 16, 17);
+    assert!(TEMPLATES[create].contains("createReply") && TEMPLATES[thread].contains("replies("));
+    let nowhere = uuid::Uuid::now_v7().to_string();
+    let bad = Some("BAD_USER_INPUT");
+    let cases: Vec<(Option<&str>, usize, Value, Option<&'static str>)> = vec![
+        (Some(token), add, json!({"id": card, "e": "👍🏽"}), None),
+        (Some(token), add, json!({"id": card, "e": "👍🏽"}), None),
+        (Some(token), add, json!({"id": card, "e": "👩‍💻"}), None),
+        (Some(token), add, json!({"id": card, "e": "👨‍👩‍👧"}), bad),
+        (Some(token), add, json!({"id": card, "e": "👍 "}), bad),
+        (Some(token), add, json!({"id": card, "e": "👍👍"}), bad),
+        (Some(token), add, json!({"id": card, "e": ""}), bad),
+        (Some(token), add, json!({"id": card, "e": null}), bad),
+        (
+            None,
+            add,
+            json!({"id": card, "e": "🇫🇷"}),
+            Some("UNAUTHENTICATED"),
+        ),
+        (
+            Some(token),
+            add,
+            json!({"id": nowhere, "e": "👍"}),
+            Some("NOT_FOUND"),
+        ),
+        (
+            Some(token),
+            add,
+            json!({"id": "not-a-uuid", "e": "👍"}),
+            Some("NOT_FOUND"),
+        ),
+        (Some(token), remove, json!({"id": card, "e": "👍🏽"}), None),
+        (Some(token), remove, json!({"id": card, "e": "🎉"}), None),
+        (Some(token), remove, json!({"id": card, "e": "ab"}), bad),
+        (
+            None,
+            remove,
+            json!({"id": card, "e": "👍"}),
+            Some("UNAUTHENTICATED"),
+        ),
+        (
+            Some(token),
+            create,
+            json!({"id": card, "input": {"body": "  hi  "}}),
+            None,
+        ),
+        (
+            Some(token),
+            create,
+            json!({"id": card, "input": {"body": null}}),
+            bad,
+        ),
+        (
+            Some(token),
+            create,
+            json!({"id": card, "input": {"body": " \t "}}),
+            bad,
+        ),
+        (
+            Some(token),
+            create,
+            json!({"id": card, "input": {"body": "x".repeat(2001)}}),
+            bad,
+        ),
+        (
+            None,
+            create,
+            json!({"id": card, "input": {"body": "x"}}),
+            Some("UNAUTHENTICATED"),
+        ),
+        (
+            Some(token),
+            create,
+            json!({"id": nowhere, "input": {"body": "x"}}),
+            Some("NOT_FOUND"),
+        ),
+        (
+            Some(token),
+            update,
+            json!({"id": reply, "input": {"body": "edited"}}),
+            None,
+        ),
+        (
+            Some(token),
+            update,
+            json!({"id": reply, "input": {"body": null}}),
+            bad,
+        ),
+        (
+            Some(other),
+            update,
+            json!({"id": reply, "input": {"body": "x"}}),
+            Some("FORBIDDEN"),
+        ),
+        (
+            Some(token),
+            update,
+            json!({"id": "nope", "input": {}}),
+            Some("NOT_FOUND"),
+        ),
+        (Some(token), thread, json!({"id": card, "first": 2}), None),
+        (
+            Some(token),
+            delete,
+            json!({"id": "nope"}),
+            Some("NOT_FOUND"),
+        ),
+        (None, delete, json!({"id": reply}), Some("UNAUTHENTICATED")),
+        (Some(other), delete, json!({"id": reply}), Some("FORBIDDEN")),
+        (Some(token), delete, json!({"id": reply}), None),
+        (Some(token), delete, json!({"id": reply}), Some("NOT_FOUND")),
+    ];
+    for (who, op, variables, want) in cases {
+        let case = Case {
+            shape: Shape::Checked {
+                op,
+                variables: J::Num(variables.to_string()),
+                want,
+            },
+            auth: if who.is_some() {
+                Auth::Valid
+            } else {
+                Auth::None
+            },
+            accept: "",
+            get: false,
+        };
+        let outcome = run_case(cx, who.unwrap_or(token), &case).await;
+        fuzz.fixed(&case, outcome);
+    }
 }
