@@ -125,6 +125,8 @@ pub enum Op {
     ListCards,
     SetVisibility(bool),
     DeleteCard,
+    /// That many replies in a row (threads long enough for many pages).
+    Burst(u8),
 }
 
 #[derive(Clone, Debug)]
@@ -244,19 +246,20 @@ fn op() -> impl Strategy<Value = Op> {
         1 => select(&["title", "created", "--created_at", "id"][..]).prop_map(Order::Bad),
     ];
     prop_oneof![
-        6 => text().prop_map(Op::CreateReply),
-        3 => reply_sel().prop_map(Op::GetReply),
-        4 => (reply_sel(), any::<bool>(), text())
+        12 => text().prop_map(Op::CreateReply),
+        5 => reply_sel().prop_map(Op::GetReply),
+        7 => (reply_sel(), any::<bool>(), text())
             .prop_map(|(reply, full, body)| Op::UpdateReply { reply, full, body }),
-        3 => reply_sel().prop_map(Op::DeleteReply),
-        3 => (size, order, any::<bool>())
+        4 => reply_sel().prop_map(Op::DeleteReply),
+        7 => (size, order, any::<bool>())
             .prop_map(|(size, order, back)| Op::ListReplies { size, order, back }),
-        7 => emoji_in().prop_map(Op::AddReaction),
-        4 => emoji_in().prop_map(Op::RemoveReaction),
-        2 => Just(Op::ReadCard),
-        1 => Just(Op::ListCards),
-        1 => any::<bool>().prop_map(Op::SetVisibility),
+        12 => emoji_in().prop_map(Op::AddReaction),
+        7 => emoji_in().prop_map(Op::RemoveReaction),
+        4 => Just(Op::ReadCard),
+        2 => Just(Op::ListCards),
+        2 => any::<bool>().prop_map(Op::SetVisibility),
         1 => Just(Op::DeleteCard),
+        1 => (2u8..=25).prop_map(Op::Burst),
     ]
 }
 
@@ -324,11 +327,27 @@ pub fn op_name(op: &Op) -> &'static str {
         Op::ListCards => "list cards",
         Op::SetVisibility(_) => "set visibility",
         Op::DeleteCard => "delete card",
+        Op::Burst(_) => "create replies",
     }
 }
 
 async fn run_case(env: &Env<'_>, case: &Case) -> Check {
     let mut model = env.model.lock().await;
+    if let Op::Burst(n) = case.op {
+        for i in 0..n {
+            let one = Case {
+                op: Op::CreateReply(Text::Str(format!("reply {i} of {n}"))),
+                ..case.clone()
+            };
+            let check = if case.gql {
+                gql::run(env.cx, &mut model, &one).await
+            } else {
+                rest::run(env.cx, &mut model, &one).await
+            };
+            check?;
+        }
+        return Ok(());
+    }
     if case.gql && !matches!(case.op, Op::GetReply(_)) {
         gql::run(env.cx, &mut model, case).await
     } else {

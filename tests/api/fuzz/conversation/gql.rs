@@ -530,6 +530,7 @@ pub async fn run(cx: &Cx<'_>, model: &mut Model, case: &Case) -> Check {
             }
             verdict
         }
+        Op::Burst(_) => unreachable!("a burst is run reply by reply"),
         Op::DeleteCard => {
             let fails = card_write_fails(model, &card, who);
             let q = "mutation($id: ID!) { deleteCard(id: $id) }";

@@ -69,7 +69,12 @@ fn matches(fail: &Fail, reply: &Reply) -> bool {
 /// The shape of the answer, and its status against the allowed refusals (none:
 /// one of the `ok` statuses).
 fn judge(case: &Case, req: &Req, reply: &Reply, fails: &[Fail], ok: &[u16]) -> Check {
-    check_rest_shape(req, reply)?;
+    check_rest_shape(req, reply).map_err(|v| {
+        Violation::new(
+            format!("REST {}: {}", super::op_name(&case.op), v.kind),
+            v.detail,
+        )
+    })?;
     let fine = if fails.is_empty() {
         ok.contains(&reply.status)
     } else {
@@ -460,6 +465,7 @@ pub async fn run(cx: &Cx<'_>, model: &mut Model, case: &Case) -> Check {
             }
             verdict
         }
+        Op::Burst(_) => unreachable!("a burst is run reply by reply"),
         Op::DeleteCard => {
             let fails = card_write_fails(model, &card, who);
             let path = format!("/api/cards/{}/", seg(&card.id));
