@@ -854,7 +854,15 @@ async fn run_case(cx: &Cx<'_>, env: &Env, case: &Case) -> Check {
     let route = env.route(&case.template);
     let (req, class, over, over_chunked) = build(case, route, &fx, env.limit);
     let reply = cx.send(&req).await?;
-    let verdict = check_rest_shape(&req, &reply).and_then(|()| {
+    let shape = check_rest_shape(&req, &reply).map_err(|v| {
+        let kind = if v.kind.contains(" answers ") {
+            v.kind
+        } else {
+            format!("{} {}: {}", case.method, route.template, v.kind)
+        };
+        Violation::new(kind, v.detail)
+    });
+    let verdict = shape.and_then(|()| {
         let (allowed, reason) = expected(route, case, &fx, class, over, over_chunked);
         if allowed.is_empty() || allowed.iter().any(|a| a.matches(&reply)) {
             return Ok(());
@@ -872,6 +880,7 @@ async fn run_case(cx: &Cx<'_>, env: &Env, case: &Case) -> Check {
             exchange(&req, &reply),
         ))
     });
+    let verdict = verdict.and_then(|()| nested::check_cards(case, route, &req, &reply));
     // Follow what the request changed even when it should not have succeeded.
     let followed = follow(cx, env, case, route, &req, &reply).await;
     verdict.and(followed)

@@ -16,13 +16,13 @@
 
 use proptest::{prelude::*, sample::select};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Allowed, Auth, Body, Case, Fixture, Kind, Route, Target, coded, field, not_uuid, st};
 use crate::fuzz::{
-    Check, Cx, Req, Violation,
+    Check, Cx, Reply, Req, Violation,
     emoji::{self, Emoji, Verdict},
-    encode_segment,
+    encode_segment, exchange,
     strategies::J,
 };
 
@@ -90,6 +90,9 @@ pub struct Thread {
     pub mine: Option<String>,
     /// By the other user (B).
     pub theirs: Option<String>,
+    /// Both users have reacted to the card (so that card bodies have
+    /// summaries to sort).
+    pub reacted: bool,
 }
 
 /// The fixture's replies on A's card, B's public card and B's private one
@@ -345,6 +348,83 @@ pub fn semantic(kind: Kind, case: &Case, fx: &Fixture) -> Vec<Allowed> {
 }
 
 // ---------------------------------------------------------------------------
+// Every card body: `reply_count` and `reactions`
+// ---------------------------------------------------------------------------
+
+/// What every card object must hold: a `reply_count`, and `reactions` — each
+/// `{emoji, count, reacted}` with a valid emoji listed once and a count of at
+/// least 1, most used first then by code points; `reacted` false for an
+/// anonymous caller; a new card has neither replies nor reactions.
+fn card_invariants(card: &Value, anonymous: bool, new: bool) -> Result<(), &'static str> {
+    let Some(count) = card["reply_count"].as_u64() else {
+        return Err("a card without a reply_count");
+    };
+    let Some(list) = card["reactions"].as_array() else {
+        return Err("a card without a reactions list");
+    };
+    if new && (count != 0 || !list.is_empty()) {
+        return Err("a new card with replies or reactions");
+    }
+    let mut previous: Option<(u64, &str)> = None;
+    for r in list {
+        let keys: Vec<&str> = r
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let (Some(emoji), Some(n), Some(reacted)) = (
+            r["emoji"].as_str(),
+            r["count"].as_u64(),
+            r["reacted"].as_bool(),
+        ) else {
+            return Err("a reaction summary that is not {emoji, count, reacted}");
+        };
+        if keys.len() != 3 || n == 0 || emoji::verdict(emoji) != Verdict::Valid {
+            return Err("a reaction summary that is not {emoji, count, reacted}");
+        }
+        if anonymous && reacted {
+            return Err("reacted true for an anonymous caller");
+        }
+        if let Some((pn, pe)) = previous
+            && (n > pn || (n == pn && emoji <= pe))
+        {
+            return Err("reactions not sorted by count, then code points, once each");
+        }
+        previous = Some((n, emoji));
+    }
+    Ok(())
+}
+
+/// The card objects of a successful answer of the card routes.
+pub fn check_cards(case: &Case, route: &Route, req: &Req, reply: &Reply) -> Check {
+    if !(200..300).contains(&reply.status) || reply.status == 204 {
+        return Ok(());
+    }
+    let Some(body) = reply.json.as_ref() else {
+        return Ok(());
+    };
+    let anonymous = matches!(case.auth, Auth::None);
+    let cards: Vec<&Value> = match route.kind {
+        Kind::CardItem => vec![body],
+        Kind::CardList if case.method == Method::POST => vec![body],
+        Kind::CardList => body["results"]
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default(),
+        _ => return Ok(()),
+    };
+    let new = route.kind == Kind::CardList && case.method == Method::POST;
+    for card in cards {
+        if let Err(what) = card_invariants(card, anonymous, new) {
+            return Err(Violation::new(
+                format!("{} {}: {what}", case.method, route.template),
+                exchange(req, reply),
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
 // The fixture's replies
 // ---------------------------------------------------------------------------
 
@@ -365,11 +445,38 @@ async fn reply(cx: &Cx<'_>, token: &str, card: &str, text: &str) -> Result<Strin
         })
 }
 
+async fn react(cx: &Cx<'_>, token: &str, card: &str, emoji: &str) -> Check {
+    let req = Req::new(Method::POST, format!("/api/cards/{card}/reactions/"))
+        .bearer(token)
+        .json(&json!({ "emoji": emoji }));
+    let r = cx.send(&req).await?;
+    if matches!(r.status, 200 | 201) {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            "cannot react for the fixture",
+            exchange(&req, &r),
+        ))
+    }
+}
+
 /// Creates the fixture's replies that are missing and can be made: A's on
 /// A's card and B's public card, B's on all three (on A's card only while it
-/// is public).
+/// is public); and both users' reactions on the two public cards.
 pub async fn refill(cx: &Cx<'_>, fx: &mut Fixture) -> Check {
     let (a, b) = (fx.token.clone(), fx.b_token.clone());
+    for (public, card, done) in [
+        (fx.card_public, fx.card.clone(), &mut fx.threads.own.reacted),
+        (true, fx.other_card.clone(), &mut fx.threads.other.reacted),
+    ] {
+        if public && !*done {
+            for (token, emoji) in [(&a, "👍"), (&b, "👍"), (&b, "🎉"), (&a, "a"), (&b, "é")]
+            {
+                react(cx, token, &card, emoji).await?;
+            }
+            *done = true;
+        }
+    }
     if fx.threads.own.mine.is_none() {
         fx.threads.own.mine = Some(reply(cx, &a, &fx.card, "mine").await?);
     }
