@@ -19,7 +19,7 @@
 //!
 //! Run: `FUZZ_CASES=2000 cargo test fuzz -- --nocapture` (the counts print on
 //! stdout). Timing on the 2-core machine, the whole module alone: 500 cases
-//! ≈ 21 s on SQLite and 32 s on PostgreSQL; 2000 ≈ 70 s and 90 s.
+//! ≈ 21 s on SQLite and 27–32 s on PostgreSQL; 2000 ≈ 70–75 s and 90–100 s.
 
 use std::{
     collections::BTreeMap,

@@ -291,6 +291,8 @@ fn strategy() -> impl Strategy<Value = Case> {
 pub struct Env<'a> {
     pub cx: &'a Cx<'a>,
     pub model: Mutex<Model>,
+    /// Cases per operation and door, for the closing line.
+    pub ran: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 /// The outcome allowed when exactly these refusals apply (none: success).
@@ -332,6 +334,16 @@ pub fn op_name(op: &Op) -> &'static str {
 }
 
 async fn run_case(env: &Env<'_>, case: &Case) -> Check {
+    let door = if case.gql && !matches!(case.op, Op::GetReply(_)) {
+        "GraphQL"
+    } else {
+        "REST"
+    };
+    *env.ran
+        .lock()
+        .unwrap()
+        .entry(format!("{} ({door})", op_name(&case.op)))
+        .or_default() += 1;
     let mut model = env.model.lock().await;
     if let Op::Burst(n) = case.op {
         for i in 0..n {
@@ -416,6 +428,7 @@ async fn conversations_follow_the_model() {
             gone_cards: Vec::new(),
             gone_replies: Vec::new(),
         }),
+        ran: Default::default(),
     };
     let mut fuzz = Fuzz::new("conversation");
     // Each operation once through each door, whatever the draw.
@@ -449,6 +462,14 @@ async fn conversations_follow_the_model() {
             fuzz.fixed(&case, outcome);
         }
     }
+    let ran: Vec<String> = env
+        .ran
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(op, n)| format!("{op}×{n}"))
+        .collect();
+    println!("fuzz conversation cases: {}", ran.join(", "));
     fuzz.finish(&cx);
 }
 

@@ -310,6 +310,8 @@ struct Env {
     routes: Vec<Route>,
     fx: Mutex<Fixture>,
     limit: usize,
+    /// Cases per kind of route, for the closing line.
+    ran: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Env {
@@ -360,6 +362,7 @@ impl Env {
             routes,
             fx: Mutex::new(fx),
             limit: app.config.body_limit,
+            ran: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -852,6 +855,11 @@ fn expected_in_limit(
 async fn run_case(cx: &Cx<'_>, env: &Env, case: &Case) -> Check {
     let fx = env.fx.lock().unwrap().clone();
     let route = env.route(&case.template);
+    *env.ran
+        .lock()
+        .unwrap()
+        .entry(format!("{:?}", route.kind))
+        .or_default() += 1;
     let (req, class, over, over_chunked) = build(case, route, &fx, env.limit);
     let reply = cx.send(&req).await?;
     let shape = check_rest_shape(&req, &reply).map_err(|v| {
@@ -1491,5 +1499,13 @@ async fn every_rest_route_survives_generated_requests() {
             }
         }),
     );
+    let ran: Vec<String> = env
+        .ran
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(kind, n)| format!("{kind}×{n}"))
+        .collect();
+    println!("fuzz rest_routes cases: {}", ran.join(", "));
     fuzz.finish(&cx);
 }
