@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{
-    Case, Op, Order, PageSize, Text,
+    Case, EmojiIn, Op, Order, PageSize, Text,
     model::{Fail, Model, ReplyM, Who, body_outcome, emoji_outcome, path_emoji},
 };
 use crate::fuzz::{
@@ -390,7 +390,9 @@ pub async fn run(cx: &Cx<'_>, model: &mut Model, case: &Case) -> Check {
             if let Err(msgs) = &outcome {
                 fails.push(Fail::Invalid("emoji", msgs.clone()));
             }
-            if readable.is_none() {
+            // Not text once decoded: the contract does not say; 400 on
+            // `emoji` or 404 (no such reaction path) are both fair.
+            if readable.is_none() || matches!(e, EmojiIn::RawPath(_)) {
                 fails.push(Fail::NotFound);
             }
             let path = format!("/api/cards/{}/reactions/{segment}/", seg(&card.id));
@@ -557,8 +559,7 @@ fn body_of(field: &str, text: &Text) -> Value {
     }
 }
 
-fn emoji_body(e: &super::EmojiIn) -> Value {
-    use super::EmojiIn;
+fn emoji_body(e: &EmojiIn) -> Value {
     match e {
         EmojiIn::Str(e) => json!({"emoji": e.text}),
         EmojiIn::Null => json!({"emoji": null}),

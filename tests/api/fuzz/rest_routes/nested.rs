@@ -11,8 +11,10 @@
 //! its author or the card's owner (403 for others); a reply body is 1–2000
 //! characters once trimmed, without NUL; an emoji is one grapheme cluster of
 //! at most 16 bytes without whitespace or control characters (400 naming
-//! `emoji` otherwise, in the path too); a reaction is 201 when new, 200 when
-//! it was there; removing one is 204, also when there was none.
+//! `emoji` otherwise, in the path too — a path segment that does not decode
+//! to text may also be 404); a reaction is 201 when new, 200 when it was
+//! there; removing one is 204, also when there was none. Every card body
+//! holds `reply_count` and well-ordered `reactions`.
 
 use proptest::{prelude::*, sample::select};
 use reqwest::Method;
@@ -299,7 +301,13 @@ pub fn semantic(kind: Kind, case: &Case, fx: &Fixture) -> Vec<Allowed> {
             } else {
                 vec![emoji_field.clone()]
             };
-            gate(v, Some(ok), emoji_field)
+            let mut v = gate(v, Some(ok), emoji_field);
+            // A segment that does not decode to text: the contract does not
+            // say; 400 on `emoji` or 404 (no such reaction path) are both fair.
+            if matches!(case.nested.emoji, PathEmoji::Raw(_)) {
+                v.push(not_found.clone());
+            }
+            v
         }
         (Kind::ReplyItem, _) => {
             let rel = if readable {
