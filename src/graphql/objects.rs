@@ -4,7 +4,7 @@
 //! and a reply has an author and a card.
 
 use async_graphql::{
-    Context, ID, Object, Result,
+    Context, ID, Object, Result, SimpleObject,
     connection::{Connection, EmptyFields},
 };
 
@@ -103,7 +103,10 @@ impl Card {
         }
         .into_request(ordering)?;
         let page = replies_of(ctx, &self.0, &req).await?;
-        Ok(connection(page, replies::position, Reply, EmptyFields))
+        let count = ReplyCount {
+            total_count: self.0.reply_count,
+        };
+        Ok(connection(page, replies::position, Reply, count))
     }
 
     /// The reactions, most used first, then by the emoji's code points
@@ -364,4 +367,11 @@ impl Reply {
     }
 }
 
-pub type ReplyConnection = Connection<String, Reply, EmptyFields, EmptyFields>;
+/// `totalCount` of a thread: the card's reply count (no statement).
+#[derive(SimpleObject)]
+pub struct ReplyCount {
+    /// How many replies the thread holds, across all pages.
+    total_count: u64,
+}
+
+pub type ReplyConnection = Connection<String, Reply, ReplyCount, EmptyFields>;

@@ -311,14 +311,14 @@ async fn a_thread_over_graphql() {
     .await;
     let body = app
         .gql(
-            "query($id: ID!) { card(id: $id) { replyCount replies(first: 1) { nodes { body } pageInfo { hasNextPage } } newest: replies(first: 1, orderBy: {field: CREATED_AT, direction: DESC}) { nodes { body } } } }",
+            "query($id: ID!) { card(id: $id) { replyCount replies(first: 1) { totalCount nodes { body } pageInfo { hasNextPage } } newest: replies(first: 1, orderBy: {field: CREATED_AT, direction: DESC}) { nodes { body } } } }",
             json!({"id": card}),
             None,
         )
         .await;
     assert_eq!(
         body["data"]["card"],
-        json!({"replyCount": 2, "replies": {"nodes": [{"body": "hi"}], "pageInfo": {"hasNextPage": true}},
+        json!({"replyCount": 2, "replies": {"totalCount": 2, "nodes": [{"body": "hi"}], "pageInfo": {"hasNextPage": true}},
                "newest": {"nodes": [{"body": "second"}]}}),
         "{body}"
     );
