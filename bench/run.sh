@@ -2,9 +2,10 @@
 # HTTP throughput benchmark (wrk): builds the server (release), starts it on a
 # free 127.0.0.1 port with RATE_LIMITS=off and a throw-away DATA_DIR (SQLite, or
 # a throw-away PostgreSQL database with --postgres) -- or uses a server already
-# running at URL --, seeds a user, a profile and N cards, runs the scenarios
-# with wrk and prints a markdown table: req/s, p50, p99, errors and the
-# server's peak RSS (VmHWM), with the issue's targets marked met / missed.
+# running at URL --, seeds a user, a profile and N cards (and, for S8/S8rest,
+# a conversation on each card: replies and reactions by 3 more users), runs
+# the scenarios with wrk and prints a markdown table: req/s, p50, p99, errors
+# and the server's peak RSS (VmHWM), with the issue's targets marked met / missed.
 #
 # Usage: bench/run.sh [options] [URL]
 #   --postgres            temporary database on BENCH_PG_URL instead of SQLite
@@ -12,8 +13,16 @@
 #   --seed rest|sql       how to seed them: REST POSTs (default up to 5000 cards)
 #                         or direct SQL into `cards` (default above 5000; needs
 #                         the server this script starts)
+#   --replies R           replies per card in the seeded conversations (default
+#                         5; 0 seeds none); conversations (R replies and 1-3
+#                         reactions per card) are seeded only when S8 or S8rest
+#                         runs, by the same means as the cards (REST or SQL)
+#   --analyze             run ANALYZE once everything is seeded (the server never
+#                         does; SQL seeding always does), so the planner has
+#                         statistics; needs the server this script starts
 #   --duration D          wrk duration of each scenario (default 10s)
-#   --scenarios LIST      comma-separated subset of S7,S1,S2,S2deep,S5,S6,S3,S4,S4reads
+#   --scenarios LIST      comma-separated subset of
+#                         S7,S1,S2,S2deep,S5,S6,S8,S8rest,S3,S4,S4reads
 #                         (default: all, in that order)
 #   URL                   benchmark this running server (e.g. http://127.0.0.1:8000);
 #                         it must run with RATE_LIMITS=off; give its pid in
@@ -44,23 +53,32 @@ postgres=0
 cards=1000
 seed=
 duration=10s
-scenarios=S7,S1,S2,S2deep,S5,S6,S3,S4,S4reads
+replies=5
+analyze=0
+scenarios=S7,S1,S2,S2deep,S5,S6,S8,S8rest,S3,S4,S4reads
 url=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --postgres) postgres=1 ;;
         --cards) cards=$2; shift ;;
         --seed) seed=$2; shift ;;
+        --replies) replies=$2; shift ;;
+        --analyze) analyze=1 ;;
         --duration) duration=$2; shift ;;
         --scenarios) scenarios=$2; shift ;;
-        -h | --help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         http://* | https://*) url=${1%/} ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 1 ;;
     esac
     shift
 done
 [[ $cards =~ ^[0-9]+$ && $cards -ge 1 ]] || { echo "run.sh: --cards needs a positive integer" >&2; exit 1; }
+[[ $replies =~ ^[0-9]+$ ]] || { echo "run.sh: --replies needs a non-negative integer" >&2; exit 1; }
 [[ -n $seed ]] || { if [[ $cards -le 5000 ]]; then seed=rest; else seed=sql; fi; }
+if [[ $analyze = 1 && -n $url ]]; then
+    echo "run.sh: --analyze needs the server this script starts (no URL)" >&2
+    exit 1
+fi
 if [[ $seed = sql && -n $url ]]; then
     echo "run.sh: --seed sql needs the server this script starts (no URL)" >&2
     exit 1
@@ -174,6 +192,29 @@ curl -fsS -o /dev/null -X POST "$url/api/profiles/" -H 'content-type: applicatio
     { say "profile creation failed"; exit 1; }
 say "user $USER_NAME ($USER_ID) with a profile; seeding $cards cards by $seed"
 
+# Conversations (S8, S8rest): three more users write the replies; the
+# reactions come from all four, the bench user (whose token S8 uses) among
+# them, so `reacted` is true on some cards and false on others.
+conv=0
+[[ $replies -gt 0 && ,$scenarios, =~ ,S8(rest)?, ]] && conv=1
+CONV_TOKENS=() CONV_IDS=()
+if [[ $conv = 1 ]]; then
+    for n in 1 2 3; do
+        name=${USER_NAME}_r$n
+        r=$(curl -sS -X POST "$url/api/auth/register/" -H 'content-type: application/json' \
+            -d "{\"username\":\"$name\",\"email\":\"$name@example.com\",\"password1\":\"$PASSWORD\",\"password2\":\"$PASSWORD\"}")
+        CONV_TOKENS+=("$(json_field access <<<"$r")")
+        CONV_IDS+=("$(sed -nE 's/.*"user":\{"id":"([^"]+)".*/\1/p' <<<"$r")")
+        [[ -n ${CONV_TOKENS[-1]} && -n ${CONV_IDS[-1]} ]] || { say "registration of $name failed: $r"; exit 1; }
+    done
+    say "users ${USER_NAME}_r1..3 for the conversations: $replies replies and 1-3 reactions per card"
+    # S3 puts tens of thousands of new cards, without conversations, on the
+    # first page: S8 must run before it to see the seeded threads.
+    case ,$scenarios, in
+        *,S3,*S8*) say "warning: S3 runs before S8/S8rest: their first page will hold S3's cards, without conversations" ;;
+    esac
+fi
+
 seed_start=$(date +%s.%N)
 if [[ $seed = rest ]]; then
     # 8 curl processes in parallel, each posting one card; bounded by --cards.
@@ -219,16 +260,151 @@ fi
 seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 say "seeded $cards cards in $seed_secs s"
 
-# Card ids for S1/S5: walk the anonymous list (100 a page), at most 2000 ids.
-: >"$WORK/ids"
+# Card ids for S1/S5: walk the anonymous list (100 a page), at most 2000 ids
+# (all of the seeded ones when their conversations are seeded by REST).
+pages=20
+[[ $conv = 1 && $seed = rest && $cards -gt 2000 ]] && pages=$(((cards + 99) / 100))
+: >"$WORK/all-ids"
 next="$url/api/cards/?page_size=100"
-for _ in $(seq 1 20); do
+for _ in $(seq 1 "$pages"); do
     page=$(curl -fsS "$next")
-    grep -oE '"id":"[0-9a-f-]{36}","owner_id"' <<<"$page" | cut -d'"' -f4 >>"$WORK/ids"
+    grep -oE '"id":"[0-9a-f-]{36}","owner_id"' <<<"$page" | cut -d'"' -f4 >>"$WORK/all-ids"
     next=$(sed -nE 's/^\{"next":"([^"]+)".*/\1/p' <<<"$page")
     [[ -n $next ]] || break
 done
+head -n 2000 "$WORK/all-ids" >"$WORK/ids"
 say "$(wc -l <"$WORK/ids") card ids for S1/S5"
+
+# --- conversations (S8, S8rest) --------------------------------------------------
+# Card i (1, 2, ... in the order below) gets R replies, reply j written by user
+# r$((1 + (i + j) % 3)) (so 3 authors when R >= 3), and 1 + i % 3 reactions,
+# reaction k (0..2) by user (i + k) % 4 (0 = the bench user, 1..3 = r1..r3:
+# different users) with emoji EMOJI[i % 5] for k = 0, 1 (a count of 2) and
+# EMOJI[(i + 1) % 5] for k = 2. By REST: one curl process, 16 transfers in
+# flight over kept-alive connections (as 16 clients); by SQL: two statements
+# (the triggers keep `reply_count`; on PostgreSQL they are off for the seeding
+# session, so that a million replies do not queue a million notifications, and
+# the count is set by one UPDATE).
+EMOJI=(👍 🎉 🚀 👀 😂)
+if [[ $conv = 1 ]]; then
+    conv_start=$(date +%s.%N)
+    if [[ $seed = rest ]]; then
+        head -n "$cards" "$WORK/all-ids" >"$WORK/conv-ids"
+        [[ $(wc -l <"$WORK/conv-ids") -ge $cards ]] ||
+            say "warning: the list gave $(wc -l <"$WORK/conv-ids") card ids for $cards cards"
+        # A curl config file: one block per request, `next` between them (not
+        # after the last: an empty block is an error that aborts the others).
+        awk -v url="$url" -v R="$replies" -v e="${EMOJI[*]}" \
+            -v t0="$TOKEN" -v t1="${CONV_TOKENS[0]}" -v t2="${CONV_TOKENS[1]}" -v t3="${CONV_TOKENS[2]}" '
+            function post(path, token, data) {
+                if (blocks++) print "next"
+                printf "url = \"%s/api/cards/%s/%s/\"\n", url, id, path
+                printf "request = \"POST\"\nheader = \"content-type: application/json\"\n"
+                printf "header = \"authorization: Bearer %s\"\n", token
+                printf "data = \"%s\"\noutput = \"/dev/null\"\nwrite-out = \"%%{http_code}\\n\"\n", data
+            }
+            BEGIN { split(e, E, " "); T[0] = t0; T[1] = t1; T[2] = t2; T[3] = t3 }
+            {
+                i = NR; id = $1
+                for (j = 1; j <= R; j++)
+                    post("replies", T[1 + (i + j) % 3],
+                         sprintf("{\\\"body\\\":\\\"Reply %d to seeded card %d, from bench/run.sh.\\\"}", j, i))
+                for (k = 0; k <= i % 3; k++)
+                    post("reactions", T[(i + k) % 4],
+                         sprintf("{\\\"emoji\\\":\\\"%s\\\"}", E[1 + (k < 2 ? i % 5 : (i + 1) % 5)]))
+            }' "$WORK/conv-ids" >"$WORK/conv.curl"
+        expected=$(grep -c '^url' "$WORK/conv.curl")
+        curl -sS --parallel --parallel-max 16 -K "$WORK/conv.curl" >"$WORK/conv-codes" 2>"$WORK/conv-err" || true
+        got=$(grep -cE '^20[01]$' "$WORK/conv-codes" || true)
+        if [[ $got != "$expected" ]]; then
+            say "$((expected - got)) of $expected conversation POSTs did not answer 201/200:"
+            sort "$WORK/conv-codes" | uniq -c >&2
+            tr '\r' '\n' <"$WORK/conv-err" | grep -v '^ *$' | sort | uniq -c | sort -rn | head -n 5 >&2
+            exit 1
+        fi
+    else
+        u_hex=("${USER_ID//-/}" "${CONV_IDS[0]//-/}" "${CONV_IDS[1]//-/}" "${CONV_IDS[2]//-/}")
+        if [[ $postgres = 1 ]]; then
+            psql "$DB_URL" -qXv ON_ERROR_STOP=1 <<SQL
+BEGIN;
+SET LOCAL session_replication_role = replica;
+CREATE TEMP TABLE c ON COMMIT DROP AS
+    SELECT id, row_number() OVER (ORDER BY created_at, id) AS i FROM cards WHERE owner_id = '$USER_ID';
+INSERT INTO replies (id, card_id, author_id, body, created_at, updated_at)
+SELECT md5(random()::text || c.i || ':' || j)::uuid, c.id,
+       (ARRAY['${CONV_IDS[0]}', '${CONV_IDS[1]}', '${CONV_IDS[2]}']::uuid[])[1 + (c.i + j) % 3],
+       'Reply ' || j || ' to seeded card ' || c.i || ', from bench/run.sh.', t, t
+FROM c, generate_series(1, $replies) AS j,
+     LATERAL (SELECT now() - interval '10 minutes' + j * interval '1 second' AS t) AS ts;
+UPDATE cards SET reply_count = reply_count + $replies WHERE id IN (SELECT id FROM c);
+INSERT INTO reactions (card_id, emoji, user_id, created_at)
+SELECT c.id, (ARRAY['${EMOJI[0]}', '${EMOJI[1]}', '${EMOJI[2]}', '${EMOJI[3]}', '${EMOJI[4]}'])[1 + CASE WHEN k < 2 THEN c.i % 5 ELSE (c.i + 1) % 5 END],
+       (ARRAY['$USER_ID', '${CONV_IDS[0]}', '${CONV_IDS[1]}', '${CONV_IDS[2]}']::uuid[])[1 + (c.i + k) % 4],
+       now() - interval '5 minutes'
+FROM c, generate_series(0, 2) AS k WHERE k <= c.i % 3;
+COMMIT;
+ANALYZE cards; ANALYZE replies; ANALYZE reactions;
+SQL
+        else
+            rbase=$(($(date +%s) - 600))
+            sqlite3 "$WORK/data/spider-web.db" <<SQL
+.timeout 30000
+BEGIN;
+CREATE TEMP TABLE c AS
+    SELECT id, row_number() OVER (ORDER BY created_at, id) AS i FROM cards WHERE owner_id = X'${u_hex[0]}';
+CREATE TEMP TABLE u (n INTEGER PRIMARY KEY, id BLOB);
+INSERT INTO u VALUES (0, X'${u_hex[0]}'), (1, X'${u_hex[1]}'), (2, X'${u_hex[2]}'), (3, X'${u_hex[3]}');
+CREATE TEMP TABLE e (n INTEGER PRIMARY KEY, emoji TEXT);
+INSERT INTO e VALUES (0, '${EMOJI[0]}'), (1, '${EMOJI[1]}'), (2, '${EMOJI[2]}'), (3, '${EMOJI[3]}'), (4, '${EMOJI[4]}');
+WITH RECURSIVE r(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM r WHERE j < $replies)
+INSERT INTO replies (id, card_id, author_id, body, created_at, updated_at)
+SELECT randomblob(16), c.id, u.id, 'Reply ' || r.j || ' to seeded card ' || c.i || ', from bench/run.sh.',
+       strftime('%Y-%m-%dT%H:%M:%S', $rbase + r.j, 'unixepoch') || '.000007+00:00',
+       strftime('%Y-%m-%dT%H:%M:%S', $rbase + r.j, 'unixepoch') || '.000007+00:00'
+FROM c CROSS JOIN r JOIN u ON u.n = 1 + (c.i + r.j) % 3;
+WITH RECURSIVE k(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM k WHERE k < 2)
+INSERT INTO reactions (card_id, emoji, user_id, created_at)
+SELECT c.id, e.emoji, u.id, strftime('%Y-%m-%dT%H:%M:%S', $rbase + 300, 'unixepoch') || '.000007+00:00'
+FROM c JOIN k ON k.k <= c.i % 3 JOIN u ON u.n = (c.i + k.k) % 4
+     JOIN e ON e.n = CASE WHEN k.k < 2 THEN c.i % 5 ELSE (c.i + 1) % 5 END;
+COMMIT;
+ANALYZE;
+SQL
+        fi
+    fi
+    conv_secs=$(awk -v a="$conv_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+    say "seeded the conversations ($replies replies and 1-3 reactions on each of $cards cards) by $seed in $conv_secs s"
+    # Check the first page as S8 and S8rest will read it: every card with its
+    # R replies counted, its first min(R, 3) replies with authors, reactions.
+    S8_QUERY='{ cards(first: 20) { nodes { id title replyCount reactions { emoji count reacted } owner { username } replies(first: 3) { nodes { id body author { username } } } } } }'
+    on_page=$((cards < 20 ? cards : 20))
+    gql=$(curl -fsS "$url/graphql" -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \
+        -d "{\"query\":\"$S8_QUERY\"}")
+    rest=$(curl -fsS "$url/api/cards/?page_size=20" -H "authorization: Bearer $TOKEN")
+    times_in() { { grep -o -- "$1" <<<"$2" || true; } | wc -l; }
+    n_count=$(times_in "\"replyCount\":$replies[,}]" "$gql")
+    n_replies=$(times_in '"author":{"username"' "$gql")
+    n_cards_reacted=$(times_in '"reactions":\[{"' "$gql")
+    n_mine=$(times_in '"reacted":true' "$gql")
+    n_rest=$(times_in "\"reply_count\":$replies[,}]" "$rest")
+    n_rest_reacted=$(times_in '"reactions":\[{"' "$rest")
+    say "first page: $n_count of $on_page cards with replyCount $replies, $n_replies replies with authors," \
+        "$n_cards_reacted cards with reactions ($n_mine reacted by the bench user); REST: $n_rest with reply_count $replies, $n_rest_reacted with reactions"
+    if [[ $n_count != "$on_page" || $n_replies != $((on_page * (replies < 3 ? replies : 3))) ||
+        $n_cards_reacted != "$on_page" || $n_rest != "$on_page" || $n_rest_reacted != "$on_page" ]] ||
+        grep -q '"errors"' <<<"$gql"; then
+        say "the first page does not show the seeded conversations: $(head -c 600 <<<"$gql")"
+        exit 1
+    fi
+fi
+
+analyzed=
+if [[ $analyze = 1 ]]; then
+    if [[ $postgres = 1 ]]; then psql "$DB_URL" -qXc 'ANALYZE' >/dev/null
+    else sqlite3 "$WORK/data/spider-web.db" '.timeout 30000' 'ANALYZE;'; fi
+    analyzed=", ANALYZE after seeding"
+    say "ANALYZE done"
+fi
 
 # The deep page: page 10,000 of page_size=20 (at 1k cards, the last page),
 # its cursor built from the row just before it (REST cursor: 'n' + base64url of
@@ -329,6 +505,10 @@ for s in "${list[@]}"; do
             else say "S2deep skipped (needs the server this script starts)"; fi ;;
         S5) run_one S5 s5_gql_card.lua "$CONNS" ;;
         S6) run_one S6 s6_gql_cards.lua "$CONNS" ;;
+        S8 | S8rest)
+            if [[ $conv = 1 ]]; then
+                if [[ $s = S8 ]]; then run_one S8 s8_gql_conv.lua "$CONNS"; else run_one S8rest s8_rest_cards.lua "$CONNS"; fi
+            else say "$s skipped (--replies 0: no conversations seeded)"; fi ;;
         S3) run_one S3 s3_create.lua "$CONNS" ;;
         S4) run_one S4 s4_login.lua 16 ;;
         S4reads)
@@ -387,6 +567,18 @@ for s in "${list[@]}"; do
         S6)
             TGT[$s]="≥ 4,000 req/s"
             VER[$s]=$(mark ge "$r" 4000) ;;
+        S8)
+            if [[ -n ${RPS[S6]:-} ]]; then
+                need=$(awk -v a="${RPS[S6]}" 'BEGIN {printf "%.0f", a * 0.5}')
+                TGT[$s]="≥ 0.5×S6 ($need req/s)"
+                VER[$s]=$(mark all "ge $r $need" "[[ $e = 0 ]]")
+            else TGT[$s]="≥ 0.5×S6 (S6 not run)"; VER[$s]="—"; fi ;;
+        S8rest)
+            if [[ -n ${RPS[S1]:-} ]]; then
+                need=$(awk -v a="${RPS[S1]}" 'BEGIN {printf "%.0f", a * 0.6}')
+                TGT[$s]="≥ 0.6×S1 ($need req/s)"
+                VER[$s]=$(mark all "ge $r $need" "[[ $e = 0 ]]")
+            else TGT[$s]="≥ 0.6×S1 (S1 not run)"; VER[$s]="—"; fi ;;
         S7) TGT[$s]="(ceiling)"; VER[$s]="—" ;;
     esac
 done
@@ -400,14 +592,18 @@ declare -A LABEL=(
     [S4reads]='S4 reads: S1 with 16 conns during a login storm (16 conns)'
     [S5]='S5 GraphQL card(id) + owner (bearer)'
     [S6]='S6 GraphQL cards(first: 20) + owner + profile'
+    [S8]="S8 GraphQL cards(first: 20) + replyCount, reactions, owner, replies(first: 3) + authors (bearer)"
+    [S8rest]="S8rest GET /api/cards/?page_size=20 with reply_count, reactions (bearer)"
     [S7]='S7 GET /healthz (ceiling)'
 )
 echo
-echo "$DB_LABEL, $cards cards seeded ($seed), wrk -t$THREADS -c$CONNS -d$duration (S4: -c16), $(nproc) cores ($(sed -nE 's/^model name\s*:\s*//p' /proc/cpuinfo | head -n1)), $(date -u '+%Y-%m-%d %H:%M UTC')"
+conv_label=
+[[ $conv = 1 ]] && conv_label=" with conversations ($replies replies, 1-3 reactions each)"
+echo "$DB_LABEL, $cards cards seeded ($seed)$conv_label$analyzed, wrk -t$THREADS -c$CONNS -d$duration (S4: -c16), $(nproc) cores ($(sed -nE 's/^model name\s*:\s*//p' /proc/cpuinfo | head -n1)), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "| scenario | req/s | p50 ms | p99 ms | errors | server VmHWM MiB | target | |"
 echo "|---|---:|---:|---:|---:|---:|---|---|"
-for s in S1 S2 S2deep S3 S4 S4reads S5 S6 S7; do
+for s in S1 S2 S2deep S3 S4 S4reads S5 S6 S8 S8rest S7; do
     [[ -n ${RPS[$s]:-} ]] || continue
     echo "| ${LABEL[$s]} | ${RPS[$s]} | ${P50[$s]} | ${P99[$s]} | ${ERR[$s]} | ${HWM[$s]} | ${TGT[$s]} | ${VER[$s]} |"
 done

@@ -1,6 +1,6 @@
 -- Shared by the scenario scripts of bench/run.sh (wrk 4.x, LuaJIT).
 -- Environment (set by run.sh):
---   BENCH_TOKEN     bearer access token (S1, S3, S5)
+--   BENCH_TOKEN     bearer access token (S1, S3, S5, S8, S8rest)
 --   BENCH_IDS       file of card ids, one per line (S1, S5)
 --   BENCH_USER / BENCH_PASSWORD   credentials of the pre-registered user (S4)
 -- Every thread counts the responses it judged wrong (bad_status: not 2xx;
