@@ -77,7 +77,7 @@ pub struct ThreadStart {
 
 /// First pages of threads: one statement per distinct (limit, ordering) in a
 /// batch, whatever the number of cards.
-pub struct ThreadStartLoader(pub Ctx, pub Actor);
+pub struct ThreadStartLoader(pub Ctx);
 
 impl Loader<ThreadStart> for ThreadStartLoader {
     type Value = Page<ReplyView>;
@@ -96,7 +96,7 @@ impl Loader<ThreadStart> for ThreadStartLoader {
         }
         let mut out = HashMap::new();
         for ((limit, ordering), ids) in shapes {
-            let mut pages = replies::first_pages(&self.0, &self.1, &ids, limit, ordering).await?;
+            let mut pages = replies::first_pages(&self.0, &ids, limit, ordering).await?;
             for card_id in ids {
                 let page = pages.remove(&card_id).unwrap_or(Page {
                     items: Vec::new(),
@@ -137,7 +137,7 @@ impl Loaders {
                 HashMapCache::default(),
             )),
             threads: Arc::new(DataLoader::with_cache(
-                ThreadStartLoader(ctx.clone(), actor.clone()),
+                ThreadStartLoader(ctx.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
             )),

@@ -172,15 +172,15 @@ pub async fn list(
 }
 
 /// The first page of each of these cards' threads (`limit` replies in
-/// `ordering`), in one statement, for the cards among them the caller may read.
+/// `ordering`), in one statement. The caller has read these cards (as for
+/// `reactions::summaries`): the ids come from cards shown to them.
 pub async fn first_pages(
     ctx: &Ctx,
-    actor: &Actor,
     card_ids: &[Uuid],
     limit: u64,
     ordering: pagination::Ordering,
 ) -> Result<std::collections::HashMap<Uuid, Page<ReplyView>>> {
-    rows::first_pages(&ctx.db, actor, card_ids, limit, ordering).await
+    rows::first_pages(&ctx.db, card_ids, limit, ordering).await
 }
 
 /// May `me` edit (`delete`: or delete) this reply on this card?
