@@ -43,9 +43,8 @@ impl From<ReactionSummary> for ReactionSummaryGql {
 /// The card's reactions: as they came with it (a mutation's result, a live
 /// event), or batched across the page.
 pub async fn reactions_of(ctx: &Context<'_>, card: &CardView) -> Result<Vec<ReactionSummaryGql>> {
-    let summary = match &card.reactions {
-        Some(known) => known.clone(),
-        None if card.reaction_count == 0 => Vec::new(),
+    let summary = match card.known_reactions() {
+        Some(known) => known.to_vec(),
         None => Loaders::of(ctx)
             .reactions
             .load_one(card.id)
@@ -155,7 +154,7 @@ pub async fn prime(ctx: &Context<'_>, cards: &[CardView]) -> Result<()> {
     let loaders = Loaders::of(ctx);
     let reacted: Vec<Uuid> = cards
         .iter()
-        .filter(|c| c.reaction_count > 0)
+        .filter(|c| c.known_reactions().is_none())
         .map(|c| c.id)
         .collect();
     if !reacted.is_empty() && node_sets.iter().any(|n| n.field("reactions").exists()) {

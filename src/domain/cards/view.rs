@@ -114,6 +114,16 @@ pub struct CardView {
 }
 
 impl CardView {
+    /// Its reaction summary when known without asking the database: loaded,
+    /// or empty because the card has no reaction at all.
+    pub fn known_reactions(&self) -> Option<&[ReactionSummary]> {
+        match &self.reactions {
+            Some(known) => Some(known),
+            None if self.reaction_count == 0 => Some(&[]),
+            None => None,
+        }
+    }
+
     pub fn new(card: card::Model, owner_username: String) -> Self {
         Self {
             id: card.id,

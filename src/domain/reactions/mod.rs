@@ -170,10 +170,11 @@ pub async fn summaries(
 pub async fn attach(ctx: &Ctx, actor: &Actor, cards: &mut [CardView]) -> Result<()> {
     let ids: Vec<Uuid> = cards
         .iter()
-        .filter(|c| c.reactions.is_none() && c.reaction_count > 0)
+        .filter(|c| c.known_reactions().is_none())
         .map(|c| c.id)
         .collect();
     let mut found = summaries(ctx, actor, &ids).await?;
+    // Cards not asked for have no reaction: empty.
     for card in cards.iter_mut().filter(|c| c.reactions.is_none()) {
         card.reactions = Some(found.remove(&card.id).unwrap_or_default());
     }
