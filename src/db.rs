@@ -17,7 +17,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x5370_6964_6572_5765; // "SpiderWe"
 /// Opens the pool. SQLite gets WAL, a busy timeout and foreign keys; both
 /// backends fail fast (1.5 s) when the database cannot be reached.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    let url = config.effective_database_url();
+    let url = creating(config.effective_database_url());
     if let Some(path) = sqlite_path(&url)
         && let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
@@ -53,6 +53,22 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
         });
     Database::connect(opts).await
+}
+
+/// A `sqlite:` URL naming a file and no `mode` opens it read-write and
+/// creates it (`mode=rwc`), as the default database does; sqlx alone would
+/// refuse a missing file ("unable to open database file"). A given `mode`,
+/// a memory database and other backends are left as they are.
+fn creating(url: String) -> String {
+    if sqlite_path(&url).is_none() {
+        return url;
+    }
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    if query.split('&').any(|p| p.starts_with("mode=")) {
+        return url;
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}mode=rwc")
 }
 
 /// The file of a `sqlite:` URL, if it names one.
@@ -109,5 +125,27 @@ pub async fn migrate(db: &DatabaseConnection, config: &Config) -> Result<(), DbE
             drop(lock);
             result
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::creating;
+
+    #[test]
+    fn a_sqlite_file_without_a_mode_is_created() {
+        let c = |u: &str| creating(u.to_string());
+        assert_eq!(c("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db?mode=rwc");
+        assert_eq!(c("sqlite://data/x.db"), "sqlite://data/x.db?mode=rwc");
+        assert_eq!(
+            c("sqlite:x.db?cache=shared"),
+            "sqlite:x.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            c("sqlite:///tmp/x.db?mode=ro"),
+            "sqlite:///tmp/x.db?mode=ro"
+        );
+        assert_eq!(c("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(c("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -188,3 +188,24 @@ async fn slow_headers_are_cut_off() {
         "{waited:?}"
     );
 }
+
+/// `DATABASE_URL=sqlite://path/file.db`, without `?mode=rwc`, creates the file
+/// (and its folder) as the default database does.
+#[tokio::test]
+async fn a_sqlite_url_without_mode_creates_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("nested").join("named.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_spider-web"))
+        .arg("migrate")
+        .env("DATABASE_URL", format!("sqlite://{}", file.display()))
+        .env("DATA_DIR", dir.path())
+        .env_remove("JWT_SECRET")
+        .output()
+        .expect("run spider-web migrate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(file.is_file(), "the database file was created");
+}
