@@ -200,6 +200,11 @@ pub async fn get(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<Option<CardView>>
         .filter(|c| may_read(actor, c.owner_id, c.visibility)))
 }
 
+/// [`get`], or `NotFound`: the card a conversation or subscription is about.
+pub async fn readable(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<CardView> {
+    get(ctx, actor, id).await?.ok_or(AppError::NotFound)
+}
+
 /// [`get`], with the owner's row that came with it (GraphQL primes its
 /// loader with it, so `card { owner }` costs no second statement).
 pub async fn get_with_owner(

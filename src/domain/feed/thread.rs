@@ -77,8 +77,6 @@ pub async fn subscribe(
 ) -> Result<impl Stream<Item = Result<ReplyItem>> + Send + 'static + use<>> {
     // Listen first: nothing between the check and the first event is missed.
     let sub = Subscription::new(ctx, actor, Thread { card_id });
-    cards::get(ctx, sub.actor(), card_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    cards::readable(ctx, sub.actor(), card_id).await?;
     Ok(sub.into_stream())
 }

@@ -36,13 +36,6 @@ fn emoji_of(emoji: Field<&str>) -> Result<String> {
     Ok(emoji.unwrap_or_default())
 }
 
-/// The card, when the caller may read it (404 otherwise).
-async fn readable_card(ctx: &Ctx, actor: &Actor, card_id: Uuid) -> Result<CardView> {
-    cards::get(ctx, actor, card_id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// What an add did, and the emoji's summary after it.
 #[derive(Debug, Clone)]
 pub struct Added {
@@ -57,7 +50,7 @@ pub struct Added {
 pub async fn add(ctx: &Ctx, actor: &Actor, card_id: Uuid, emoji: Field<&str>) -> Result<Added> {
     let me = actor.require()?;
     let emoji = emoji_of(emoji)?;
-    let mut card = readable_card(ctx, actor, card_id).await?;
+    let mut card = cards::readable(ctx, actor, card_id).await?;
     let row = reaction::ActiveModel {
         card_id: Set(card_id),
         emoji: Set(emoji.clone()),
@@ -111,7 +104,7 @@ pub async fn remove(
 ) -> Result<CardView> {
     let me = actor.require()?;
     let emoji = emoji_of(emoji)?;
-    let card = readable_card(ctx, actor, card_id).await?;
+    let card = cards::readable(ctx, actor, card_id).await?;
     let deleted = reaction::Entity::delete_many()
         .filter(reaction::Column::CardId.eq(card_id))
         .filter(reaction::Column::Emoji.eq(emoji.as_str()))

@@ -62,13 +62,6 @@ fn valid_body(input: ReplyInput, required: bool) -> Result<Option<String>> {
     Ok(body)
 }
 
-/// The card of a thread, when the caller may read it (404 otherwise).
-async fn readable_card(ctx: &Ctx, actor: &Actor, card_id: Uuid) -> Result<CardView> {
-    cards::get(ctx, actor, card_id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// A reply by id, with its card, when the caller may read the card; with
 /// `card_id`, the reply must belong to that card.
 async fn load(
@@ -98,7 +91,7 @@ pub async fn create(
     input: ReplyInput,
 ) -> Result<ReplyView> {
     let me = actor.require()?;
-    let card = readable_card(ctx, actor, card_id).await?;
+    let card = cards::readable(ctx, actor, card_id).await?;
     let body = valid_body(input, true)?.unwrap_or_default();
     let at = now();
     let reply = reply::ActiveModel {
@@ -160,7 +153,7 @@ pub async fn list(
     card_id: Uuid,
     page: &PageRequest,
 ) -> Result<Page<ReplyView>> {
-    readable_card(ctx, actor, card_id).await?;
+    cards::readable(ctx, actor, card_id).await?;
     let select = reply::Entity::find().filter(reply::Column::CardId.eq(card_id));
     let keys = KeyColumns {
         created_at: reply::Column::CreatedAt,
