@@ -324,13 +324,21 @@ async fn a_page_of_conversations_costs_constant_statements() {
     assert!(large <= MAX_STATEMENTS, "{large} statements for one page");
 
     // REST: the page and its reaction summaries, whatever the page size.
+    // The fewest statements over five runs, as `cost` does: a background
+    // statement (the outbox's poll, a pool ping) must not count.
     let rest_cost = |path: &'static str| {
         let app = &app;
         async move {
-            let before = app.sql_statements();
-            let r = app.get(path, None).await;
-            assert_eq!(r.status, 200);
-            (r, app.sql_statements() - before)
+            let mut best = u64::MAX;
+            let mut last = None;
+            for _ in 0..5 {
+                let before = app.sql_statements();
+                let r = app.get(path, None).await;
+                assert_eq!(r.status, 200);
+                best = best.min(app.sql_statements() - before);
+                last = Some(r);
+            }
+            (last.unwrap(), best)
         }
     };
     let (few, few_cost) = rest_cost("/api/cards/?page_size=10").await;
