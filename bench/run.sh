@@ -185,7 +185,7 @@ PASSWORD=bench-password-$tag
 reg=$(curl -sS -X POST "$url/api/auth/register/" -H 'content-type: application/json' \
     -d "{\"username\":\"$USER_NAME\",\"email\":\"$USER_NAME@example.com\",\"password1\":\"$PASSWORD\",\"password2\":\"$PASSWORD\"}")
 TOKEN=$(json_field access <<<"$reg")
-USER_ID=$(sed -nE 's/.*"user":\{"id":"([^"]+)".*/\1/p' <<<"$reg")
+USER_ID=$(sed -nE 's/.*"user":\{[^}]*"id":"([^"]+)".*/\1/p' <<<"$reg")
 [[ -n $TOKEN && -n $USER_ID ]] || { say "registration failed: $reg"; exit 1; }
 curl -fsS -o /dev/null -X POST "$url/api/profiles/" -H 'content-type: application/json' \
     -H "authorization: Bearer $TOKEN" -d "{\"display_name\":\"Bench $tag\",\"bio\":\"bench/run.sh\"}" ||

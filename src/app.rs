@@ -21,20 +21,21 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{error::AppError, graphql, rest, state::AppState, web};
+use crate::{error::AppError, graphql, http::metrics::TrackRequests, rest, state::AppState, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP application: routes, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
-    let schema = graphql::build_schema(state.domain.clone());
+    let engine = graphql::build_engine(state.domain.clone());
     let body_limit = state.config.body_limit;
     let cors = cors_layer(&state.config.cors_origins);
-    Router::new()
+    let track_requests = state.config.metrics_bind.is_some();
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(rest::router(state.clone()))
-        .merge(graphql::http::router(schema))
+        .merge(graphql::http::router(engine))
         .merge(web::router())
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
@@ -78,8 +79,15 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(RequestBodyLimitLayer::new(body_limit)),
         )
-        .layer(axum::middleware::map_response(contract_errors))
-        .with_state(state)
+        .layer(axum::middleware::map_response(contract_errors));
+    // Outermost, so that it sees the final status; and only with metrics on,
+    // so that without them requests pay nothing for it.
+    let router = if track_requests {
+        router.layer(TrackRequests)
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {

@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
+use sea_orm::DbBackend;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -18,7 +19,7 @@ pub enum LogFormat {
 pub struct Config {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
     /// Default: a SQLite file `spider-web.db` in the data folder.
-    #[arg(long, global = true, env = "DATABASE_URL")]
+    #[arg(long, global = true, env = "DATABASE_URL", value_parser = parse_database_url)]
     pub database_url: Option<String>,
 
     /// Address to listen on.
@@ -122,6 +123,11 @@ pub struct Config {
     /// Threads that compute argon2 password hashes (0: one per core).
     #[arg(long, global = true, env = "HASH_THREADS", default_value_t = 0)]
     pub hash_threads: usize,
+
+    /// Address of a second listener serving `/metrics` (Prometheus text).
+    /// Unset: no metrics are collected.
+    #[arg(long, global = true, env = "METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 
     #[command(flatten)]
     pub mail: MailConfig,
@@ -244,6 +250,7 @@ impl Config {
             login_failures_per_account: 10,
             auth_requests_per_ip: 30,
             ws_max_connections: 20_000,
+            metrics_bind: None,
             mail: MailConfig::new(),
         }
     }
@@ -276,11 +283,52 @@ impl Config {
     }
 }
 
+/// The backend a database URL names, or why it names none.
+pub fn database_backend(url: &str) -> Result<DbBackend, String> {
+    const EXPECTED: &str = "expected sqlite://FILE or postgres://user@host/db";
+    if url.starts_with("sqlite:") {
+        Ok(DbBackend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DbBackend::Postgres)
+    } else if url.contains("://") {
+        Err(format!("unsupported database ({EXPECTED})"))
+    } else {
+        Err(format!("not a database URL ({EXPECTED})"))
+    }
+}
+
+/// A database URL, or empty for the default file.
+fn parse_database_url(s: &str) -> Result<String, String> {
+    if !s.is_empty() && database_backend(s)? == DbBackend::Postgres {
+        use std::str::FromStr;
+        sea_orm::sqlx::postgres::PgConnectOptions::from_str(s).map_err(|e| match e {
+            sea_orm::sqlx::Error::Configuration(cause) => format!("malformed: {cause}"),
+            other => format!("malformed: {other}"),
+        })?;
+    }
+    Ok(s.to_string())
+}
+
 /// `on`/`off` (also `true`/`false`, `1`/`0`).
 fn parse_switch(s: &str) -> Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "1" | "yes" => Ok(true),
         "off" | "false" | "0" | "no" => Ok(false),
         other => Err(format!("expected on or off, got {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_backend;
+
+    #[test]
+    fn only_sqlite_and_postgres_urls_are_databases() {
+        assert!(database_backend("sqlite::memory:").is_ok());
+        assert!(database_backend("postgresql://u@h/db").is_ok());
+        let unsupported = database_backend("mysql://x").unwrap_err();
+        assert!(unsupported.starts_with("unsupported database"));
+        let nonsense = database_backend("nonsense").unwrap_err();
+        assert!(nonsense.starts_with("not a database URL"));
     }
 }

@@ -28,6 +28,9 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// Any error of start-up and the command line.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+mod startup;
+pub use startup::{StartupError, io_cause};
+
 #[derive(Debug, Clone)]
 pub enum AppError {
     /// 400 with a field → messages map.

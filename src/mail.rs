@@ -17,8 +17,8 @@ use lettre::{
     message::{Mailbox, MultiPart, SinglePart, header::ContentType},
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Statement,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    Statement, sea_query::Expr,
 };
 use tokio::sync::{Notify, watch};
 
@@ -134,6 +134,7 @@ impl Mailer {
         let now = Utc::now();
         let update = match outcome {
             Ok(()) => {
+                metrics::counter!("spider_web_mail_sent_total").increment(1);
                 tracing::info!(mail = %row.id, kind = %row.kind, "mail sent");
                 update.col_expr(mail_outbox::Column::SentAt, Expr::value(now))
             }
@@ -143,9 +144,13 @@ impl Mailer {
                     Expr::value(error.chars().take(1000).collect::<String>()),
                 );
                 if permanent || attempts >= MAX_ATTEMPTS {
+                    metrics::counter!("spider_web_mail_send_failures_total", "outcome" => "failed")
+                        .increment(1);
                     tracing::error!(mail = %row.id, kind = %row.kind, attempts, %error, "mail failed; kept as failed");
                     update.col_expr(mail_outbox::Column::FailedAt, Expr::value(now))
                 } else {
+                    metrics::counter!("spider_web_mail_send_failures_total", "outcome" => "retry")
+                        .increment(1);
                     let delay = backoff(attempts);
                     tracing::warn!(mail = %row.id, kind = %row.kind, attempts, %error, retry_in_s = delay.as_secs(), "mail not sent; will retry");
                     update.col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(now + delay))
@@ -214,6 +219,37 @@ impl Mailer {
             }
         }
     }
+}
+
+/// What the outbox holds that is not sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Backlog {
+    /// Waiting for a (first or further) attempt.
+    pub pending: u64,
+    /// Given up, kept with their last error.
+    pub failed: u64,
+}
+
+/// Counts the unsent messages (for the metrics; one statement, over the
+/// outbox's `(sent_at, failed_at, …)` index).
+pub async fn outbox_backlog(db: &DatabaseConnection) -> Result<Backlog, sea_orm::DbErr> {
+    let sql = "SELECT COUNT(*) AS unsent, COUNT(failed_at) AS failed \
+               FROM mail_outbox WHERE sent_at IS NULL";
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let count = |column: &str| -> Result<u64, sea_orm::DbErr> {
+        let n: i64 = match &row {
+            Some(row) => row.try_get("", column)?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    let (unsent, failed) = (count("unsent")?, count("failed")?);
+    Ok(Backlog {
+        pending: unsent.saturating_sub(failed),
+        failed,
+    })
 }
 
 /// The wait before attempt `attempts + 1`: 1 s, doubling, at most 5 minutes.

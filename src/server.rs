@@ -15,7 +15,8 @@ use crate::{
     config::Config,
     db,
     domain::{Ctx, mail::MailSettings},
-    error::BoxError,
+    error::{StartupError, io_cause},
+    http::metrics,
     mail::Mailer,
     secret,
     state::AppState,
@@ -27,33 +28,59 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// The `/metrics` listener and its router, with `METRICS_BIND`.
+    metrics: Option<(TcpListener, Router)>,
 }
 
 impl Application {
     /// Connects to the database, migrates it (unless disabled), loads the
-    /// secret and binds the listener.
-    pub async fn build(mut config: Config) -> Result<Self, BoxError> {
+    /// secret and binds the listener. A failure names the setting at fault.
+    pub async fn build(mut config: Config) -> Result<Self, StartupError> {
         // Bound first, so that `BIND=…:0` links in mails name the real port.
-        let listener = listen(config.bind)?;
-        config.bind = listener.local_addr()?;
+        let bind = config.bind;
+        let unusable = |e: std::io::Error| StartupError::setting_value("BIND", bind, io_cause(&e));
+        let listener = listen(bind).map_err(unusable)?;
+        config.bind = listener.local_addr().map_err(unusable)?;
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => {
+                let unusable = |e: std::io::Error| {
+                    StartupError::setting_value("METRICS_BIND", addr, io_cause(&e))
+                };
+                let listener = listen(addr).map_err(unusable)?;
+                config.metrics_bind = Some(listener.local_addr().map_err(unusable)?);
+                let handle = metrics::install()
+                    .map_err(|e| StartupError::setting_value("METRICS_BIND", addr, e))?;
+                Some((listener, handle))
+            }
+            None => None,
+        };
         let state = build_state(config).await?;
         if state.config.migrate_on_start {
             db::migrate(&state.domain.db, &state.config).await?;
         }
         // The outbox's worker starts once the tables exist.
         let domain = &state.domain;
-        Mailer::new(domain.db.clone(), &state.config)?
+        Mailer::new(domain.db.clone(), &state.config)
+            .map_err(|e| StartupError::other(e.to_string()))?
             .spawn(domain.mail.wake.clone(), domain.bus.closing());
         let router = router(state.clone());
+        let metrics = metrics_listener
+            .map(|(listener, handle)| (listener, metrics::router(state.clone(), handle)));
         Ok(Self {
             listener,
             router,
             state,
+            metrics,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or(self.state.config.bind)
+    }
+
+    /// The address `/metrics` is served on, with `METRICS_BIND`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -65,6 +92,19 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // The metrics listener serves while this runs (the drain included)
+        // and stops with it: dropping the set aborts its task.
+        let mut background = tokio::task::JoinSet::new();
+        if let Some((listener, router)) = self.metrics {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "serving /metrics");
+            }
+            background.spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
         // Trailing slashes are trimmed before routing: every route answers with
         // and without one, without a redirect.
         let app = NormalizePathLayer::trim_trailing_slash().layer(self.router);
@@ -130,20 +170,27 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// The shared state: database pool, token keys, hashing pool, live feed.
-pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
+pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
     let mut db = db::connect(&config).await?;
     let sql_statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = sql_statements.clone();
     db.set_metric_callback(move |_| {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     });
-    let secret = secret::load_or_create(&config)?;
+    let secret = secret::load_or_create(&config).map_err(|e| {
+        StartupError::setting_value(
+            "DATA_DIR",
+            config.data_dir.display(),
+            format!("cannot keep the JWT secret there: {}", io_cause(&e)),
+        )
+    })?;
     let tokens = TokenKeys::new(secret.as_bytes(), config.access_ttl(), config.refresh_ttl());
+    let throttle = Throttle::new(&config, &db);
     let domain = Ctx::new(
         db,
         tokens,
         Passwords::start(config.hash_threads, 256),
-        Throttle::new(&config),
+        throttle,
         MailSettings::new(&config),
     );
     Ok(AppState {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Browser test of the website: starts the server binary on a free port with a
-# fresh SQLite database, runs `node --test` against it, stops the server and
-# exits with the test's status. Builds nothing.
+# Browser test of the website (test.mjs) and of the API docs and GraphiQL
+# pages (docs.mjs): starts the server binary on a free port with a fresh
+# SQLite database, runs `node --test` against it, stops the server and exits
+# with the test's status. Builds nothing.
 #
 #   bash clients/browser/run.sh [path/to/spider-web]
 #
@@ -62,6 +63,6 @@ fi
 echo "run.sh: server $bin on $url"
 status=0
 # The server writes its mails as .eml files under $data_dir/mail/; the tests read them.
-SPIDER_URL="$url" SPIDER_DATA_DIR="$data_dir" node --test test.mjs || status=$?
+SPIDER_URL="$url" SPIDER_DATA_DIR="$data_dir" node --test test.mjs docs.mjs || status=$?
 echo "run.sh: screenshots in $here/artifacts/"
 exit "$status"

@@ -14,6 +14,7 @@ mod m20261204_000009_create_email_keys;
 mod m20261204_000010_create_replies;
 mod m20261204_000011_count_replies;
 mod m20261204_000012_create_reactions;
+mod m20261208_000013_create_rate_limits;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_create_replies::Migration),
             Box::new(m20261204_000011_count_replies::Migration),
             Box::new(m20261204_000012_create_reactions::Migration),
+            Box::new(m20261208_000013_create_rate_limits::Migration),
         ]
     }
 }

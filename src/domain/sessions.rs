@@ -171,7 +171,7 @@ async fn session_of_refresh(
 
 /// Exchanges a refresh token for a new pair; the presented one is used up.
 pub async fn refresh(ctx: &Ctx, client: IpAddr, token: Field<String>) -> Result<SignedIn> {
-    ctx.throttle.hit_ip(Bucket::RefreshIp, client)?;
+    ctx.throttle.hit_ip(Bucket::RefreshIp, client).await?;
     let mut v = Validator::new();
     let token = v.check("refresh", present(token.as_deref()));
     v.finish()?;

@@ -1,6 +1,6 @@
 //! `/graphql`: GraphQL over HTTP (POST, GET) and the GraphiQL page for browsers.
 
-use async_graphql::{BatchRequest, BatchResponse, ServerError, http::GraphiQLSource};
+use async_graphql::{BatchRequest, BatchResponse, Executor, ServerError};
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::{
     Extension, Router,
@@ -11,9 +11,9 @@ use axum::{
 };
 
 use super::{
+    engine::Engine,
     limits::{MAX_BATCH, REQUEST_ERROR_CODES, coded},
     loaders::Loaders,
-    schema::AppSchema,
 };
 use crate::{
     domain::{Ctx, actor::Actor},
@@ -24,10 +24,17 @@ use crate::{
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
-/// The playground page loads GraphiQL from its CDN and talks to this origin only.
-const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
-     font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'";
+/// The GraphiQL page. It and its files (GraphiQL and React, vendored) are in
+/// `web/`; `web::router` serves the files.
+const GRAPHIQL_HTML: &str = include_str!("../../web/playground.html");
+
+/// GraphiQL loads only from this origin and talks only to it (`'self'` covers
+/// the WebSocket to `/graphql/ws`); its stylesheet carries its fonts and
+/// icons as `data:` URLs. The `<style>` its dialogs insert to lock scrolling
+/// is refused, harmlessly: the page never scrolls.
+const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
 
 fn wants_graphql_json(headers: &HeaderMap) -> bool {
     headers
@@ -51,7 +58,7 @@ async fn caller(ctx: &Ctx, headers: &HeaderMap) -> Result<Actor, Response> {
 
 async fn execute(
     ctx: Ctx,
-    schema: AppSchema,
+    engine: Engine,
     client: ClientIp,
     actor: Actor,
     headers: HeaderMap,
@@ -70,7 +77,7 @@ async fn execute(
     }
     let loaders = Loaders::new(&ctx, &actor);
     let req = req.data(actor).data(client).data(loaders);
-    render(schema.execute_batch(req).await, wants_graphql_json, None)
+    render(engine.execute_batch(req).await, wants_graphql_json, None)
 }
 
 /// A response with one error, for a request refused by its token.
@@ -100,7 +107,19 @@ fn is_request_error(r: &async_graphql::Response) -> bool {
             .is_some_and(|c| REQUEST_ERROR_CODES.contains(&c.as_str()))
 }
 
-fn to_json(mut r: async_graphql::Response, refused: bool) -> serde_json::Value {
+/// A response as it goes on the wire: without `data` when the request was
+/// refused before it ran. Serialised straight to bytes (no JSON tree).
+#[derive(serde::Serialize)]
+struct Body {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<async_graphql::Value>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: std::collections::BTreeMap<String, async_graphql::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ServerError>,
+}
+
+fn body(mut r: async_graphql::Response, refused: bool) -> Body {
     // Every error carries a code: those async-graphql raises itself before a
     // field runs (unknown operation, undefined variable, …) are validation
     // failures; those while coercing a field's arguments are bad input.
@@ -127,11 +146,11 @@ fn to_json(mut r: async_graphql::Response, refused: bool) -> serde_json::Value {
     let no_data = refused
         || is_request_error(&r)
         || r.errors.first().and_then(error_code).as_deref() == Some("PERSISTED_QUERY_NOT_FOUND");
-    let mut json = serde_json::to_value(&r).unwrap_or_default();
-    if no_data && let Some(map) = json.as_object_mut() {
-        map.remove("data");
+    Body {
+        data: (!no_data).then_some(r.data),
+        extensions: r.extensions,
+        errors: r.errors,
     }
-    json
 }
 
 /// Serialises as `application/json` (status 200), or as
@@ -146,19 +165,21 @@ fn render(resp: BatchResponse, graphql_json: bool, refused_with: Option<StatusCo
                 None if graphql_json && is_request_error(&r) => StatusCode::BAD_REQUEST,
                 _ => StatusCode::OK,
             };
-            (status, to_json(r, refused_with.is_some()))
+            (status, serde_json::to_vec(&body(r, refused_with.is_some())))
         }
         BatchResponse::Batch(rs) => (
             StatusCode::OK,
-            serde_json::Value::Array(rs.into_iter().map(|r| to_json(r, false)).collect()),
+            serde_json::to_vec(&rs.into_iter().map(|r| body(r, false)).collect::<Vec<_>>()),
         ),
     };
+    // A response is a tree of strings, numbers and maps: it always serialises.
+    let body = body.unwrap_or_default();
     let content_type = if graphql_json {
         GRAPHQL_RESPONSE_JSON
     } else {
         "application/json"
     };
-    let mut response = (status, body.to_string()).into_response();
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -170,7 +191,7 @@ fn render(resp: BatchResponse, graphql_json: bool, refused_with: Option<StatusCo
 async fn graphql_post(
     State(ctx): State<Ctx>,
     client: ClientIp,
-    Extension(schema): Extension<AppSchema>,
+    Extension(engine): Extension<Engine>,
     headers: HeaderMap,
     req: axum::extract::Request,
 ) -> Response {
@@ -186,7 +207,7 @@ async fn graphql_post(
         Err(refused) => return refused,
     };
     match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
-        Ok(batch) => execute(ctx, schema, client, actor, headers, batch.into_inner()).await,
+        Ok(batch) => execute(ctx, engine, client, actor, headers, batch.into_inner()).await,
         Err(rejection) => malformed(rejection, &headers),
     }
 }
@@ -195,7 +216,7 @@ async fn graphql_post(
 async fn graphql_get(
     State(ctx): State<Ctx>,
     client: ClientIp,
-    Extension(schema): Extension<AppSchema>,
+    Extension(engine): Extension<Engine>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     req: axum::extract::Request,
@@ -205,14 +226,12 @@ async fn graphql_get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && query.as_deref().is_none_or(|q| !q.contains("query=")) {
-        let page = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Spider Web GraphiQL")
-            .finish();
         return (
-            [(header::CONTENT_SECURITY_POLICY, GRAPHIQL_CSP)],
-            Html(page),
+            [
+                (header::CONTENT_SECURITY_POLICY, GRAPHIQL_CSP),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            Html(GRAPHIQL_HTML),
         )
             .into_response();
     }
@@ -230,7 +249,7 @@ async fn graphql_get(
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 return r;
             }
-            execute(ctx, schema, client, actor, headers, batch).await
+            execute(ctx, engine, client, actor, headers, batch).await
         }
         Err(rejection) => malformed(rejection, &headers),
     }
@@ -281,9 +300,9 @@ fn is_mutation(req: &async_graphql::Request) -> bool {
     selected.is_some_and(|op| op.node.ty != OperationType::Query)
 }
 
-pub fn router(schema: AppSchema) -> Router<AppState> {
+pub fn router(engine: Engine) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(super::ws::graphql_ws))
-        .layer(Extension(schema))
+        .layer(Extension(engine))
 }

@@ -1,13 +1,11 @@
-//! Query limits, applied before anything runs: text size, aliases, depth and
-//! complexity (with `first`/`last` as multipliers, declared on the list fields).
-//! A rejected query is `QUERY_TOO_COMPLEX` and gets no `data`. Parse and
-//! validation failures carry Apollo's codes.
-
-use std::sync::Arc;
+//! Query limits, applied before anything runs: text size, aliases (both in
+//! `engine.rs`), depth and complexity (the schema's, with `first`/`last` as
+//! multipliers, declared on the list fields). A rejected query is
+//! `QUERY_TOO_COMPLEX` and gets no `data`. Parse and validation failures
+//! carry Apollo's codes.
 
 use async_graphql::{
-    ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    ServerError,
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
@@ -31,30 +29,15 @@ pub fn coded(message: impl Into<String>, code: &str) -> ServerError {
     e
 }
 
-fn with_code(mut e: ServerError, code: &str) -> ServerError {
-    let has_code = e
-        .extensions
-        .as_ref()
-        .is_some_and(|x| x.get("code").is_some());
-    if !has_code {
-        e.extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
-    }
-    e
-}
-
-pub struct QueryLimits;
-
-impl ExtensionFactory for QueryLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryLimitsExtension)
+/// The `code` of an error's extensions, if it has one.
+pub fn code_of(e: &ServerError) -> Option<&str> {
+    match e.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code),
+        _ => None,
     }
 }
 
-struct QueryLimitsExtension;
-
-fn count_aliases(doc: &ExecutableDocument) -> usize {
+pub fn count_aliases(doc: &ExecutableDocument) -> usize {
     fn in_set(set: &SelectionSet) -> usize {
         set.items
             .iter()
@@ -78,60 +61,4 @@ fn count_aliases(doc: &ExecutableDocument) -> usize {
         .map(|f| in_set(&f.node.selection_set.node))
         .sum();
     operations + fragments
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for QueryLimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if query.len() > MAX_QUERY_BYTES {
-            return Err(coded(
-                format!("Query text is longer than {MAX_QUERY_BYTES} bytes."),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        let doc = next.run(ctx, query, variables).await.map_err(|e| {
-            // The parser's own nesting limit is the depth limit too.
-            let code = if e.message.contains("recursion depth") {
-                "QUERY_TOO_COMPLEX"
-            } else {
-                "GRAPHQL_PARSE_FAILED"
-            };
-            with_code(e, code)
-        })?;
-        if count_aliases(&doc) > MAX_ALIASES {
-            return Err(coded(
-                format!("Query uses more than {MAX_ALIASES} aliases."),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = if e.message.contains("too complex")
-                        || e.message.contains("nested too deep")
-                    {
-                        "QUERY_TOO_COMPLEX"
-                    } else {
-                        "GRAPHQL_VALIDATION_FAILED"
-                    };
-                    with_code(e, code)
-                })
-                .collect()
-        })
-    }
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cards;
 pub mod context;
+pub mod engine;
 pub mod feed;
 pub mod http;
 pub mod inputs;
@@ -20,4 +21,5 @@ pub mod threads;
 pub mod users;
 pub mod ws;
 
+pub use engine::{Engine, build_engine};
 pub use schema::{AppSchema, build_schema, sdl};

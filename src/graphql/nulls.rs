@@ -3,35 +3,19 @@
 //! forbidden `null` does: `BAD_USER_INPUT` with `extensions.fields =
 //! {"title": ["This field may not be null."]}`, the REST body's map.
 //! async-graphql refuses such a value while validating, with a generic
-//! "Invalid value for argument" message; this extension recognises the
-//! refusals whose value is `null` and reshapes them. It keeps a copy of the
-//! document only when the query text or its variables hold a `null` at all.
-
-use std::sync::{Arc, Mutex};
+//! "Invalid value for argument" message; this module recognises the
+//! refusals whose value is `null` and reshapes them (`engine.rs` calls it
+//! when the query text or its variables hold a `null` at all).
 
 use async_graphql::{
-    Pos, ServerError, ServerResult, ValidationResult, Value, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    Pos, ServerError, Value, Variables,
     parser::types::{ExecutableDocument, Field, Selection, SelectionSet},
 };
 
 use crate::{domain::input::NOT_NULL, error::AppError};
 
-pub struct NullArguments;
-
-impl ExtensionFactory for NullArguments {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(NullArgumentsExtension::default())
-    }
-}
-
-#[derive(Default)]
-struct NullArgumentsExtension {
-    /// The request's document and variables, when either may hold a `null`.
-    with_nulls: Mutex<Option<(ExecutableDocument, Variables)>>,
-}
-
-fn holds_null(value: &Value) -> bool {
+/// Does the value hold a `null` anywhere?
+pub fn holds_null(value: &Value) -> bool {
     match value {
         Value::Null => true,
         Value::List(items) => items.iter().any(holds_null),
@@ -76,7 +60,7 @@ fn argument(doc: &ExecutableDocument, vars: &Variables, name: &str, pos: Pos) ->
 }
 
 /// The error as a `null` refusal, when it refuses a `null`.
-fn reshape(e: ServerError, doc: &ExecutableDocument, vars: &Variables) -> ServerError {
+pub fn reshape(e: ServerError, doc: &ExecutableDocument, vars: &Variables) -> ServerError {
     let path = e
         .message
         .strip_prefix("Invalid value for argument \"")
@@ -107,40 +91,4 @@ fn reshape(e: ServerError, doc: &ExecutableDocument, vars: &Variables) -> Server
     AppError::field(field, NOT_NULL)
         .into_graphql()
         .into_server_error(pos)
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for NullArgumentsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if (query.contains("null") || variables.values().any(holds_null))
-            && let Ok(mut kept) = self.with_nulls.lock()
-        {
-            *kept = Some((doc.clone(), variables.clone()));
-        }
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            let kept = self.with_nulls.lock().ok().and_then(|mut k| k.take());
-            match kept {
-                Some((doc, vars)) => errors
-                    .into_iter()
-                    .map(|e| reshape(e, &doc, &vars))
-                    .collect(),
-                None => errors,
-            }
-        })
-    }
 }

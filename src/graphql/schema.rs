@@ -1,9 +1,6 @@
 //! Schema assembly in one place: roots, limits, shared data.
 
-use async_graphql::{
-    MergedObject, MergedSubscription, Schema, SchemaBuilder,
-    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
-};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use super::{
     auth::AuthMutation,
@@ -45,13 +42,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
-    .extension(super::limits::QueryLimits)
-    // Inside the limits: it names the code of a refused `null` before the
-    // limits give validation failures theirs.
-    .extension(super::nulls::NullArguments)
-    // Apollo automatic persisted queries: once the server has seen a query, a
-    // client may send only its SHA-256.
-    .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
+    // No extensions: with any, async-graphql runs every field through the
+    // extension chain. Persisted queries, text limits and error codes are
+    // `engine.rs`'s, around the schema.
 }
 
 /// The executable schema, with the domain's context for resolvers.

@@ -27,7 +27,7 @@ use axum::{
 };
 use futures_util::{SinkExt, StreamExt};
 
-use super::{context::WsConnection, loaders::Loaders, schema::AppSchema};
+use super::{context::WsConnection, engine::Engine, loaders::Loaders};
 use crate::{
     domain::{Ctx, actor::Actor, sessions::authenticate},
     error::AppError,
@@ -64,7 +64,7 @@ async fn connection_actor(
 pub async fn graphql_ws(
     State(state): State<AppState>,
     client: ClientIp,
-    Extension(schema): Extension<AppSchema>,
+    Extension(engine): Extension<Engine>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -94,7 +94,7 @@ pub async fn graphql_ws(
         // and a third of the CPU at 10,000 subscribers (bench/README.md).
         .read_buffer_size(4 * 1024)
         .on_upgrade(move |socket| async move {
-            serve(socket, state.domain, schema, protocol, headers, client).await;
+            serve(socket, state.domain, engine, protocol, headers, client).await;
             drop(slot);
         })
 }
@@ -102,7 +102,7 @@ pub async fn graphql_ws(
 async fn serve(
     socket: WebSocket,
     ctx: Ctx,
-    schema: AppSchema,
+    engine: Engine,
     protocol: WebSocketProtocols,
     headers: HeaderMap,
     client: ClientIp,
@@ -122,7 +122,7 @@ async fn serve(
     let auth_failed = Arc::new(AtomicBool::new(false));
     let init_conn = connection.clone();
     let init_failed = auth_failed.clone();
-    let mut messages = GqlWebSocket::new(schema, input, protocol)
+    let mut messages = GqlWebSocket::new(engine, input, protocol)
         .on_connection_init(move |payload| async move {
             match connection_actor(&ctx, &payload, &headers).await {
                 Ok(actor) => {
@@ -178,8 +178,14 @@ async fn serve(
         };
         match tokio::time::timeout(SEND_TIMEOUT, sink.send(outgoing)).await {
             Ok(Ok(())) => {}
-            // The client is gone or stopped reading: drop the connection.
-            _ => break,
+            // The client is gone.
+            Ok(Err(_)) => break,
+            // The client stopped reading: drop the connection.
+            Err(_) => {
+                metrics::counter!("spider_web_feed_slow_subscribers_total", "reason" => "stalled")
+                    .increment(1);
+                break;
+            }
         }
     }
 }

@@ -81,6 +81,22 @@ fn reply_event(item: ReplyItem) -> Event {
     named(item.kind, &body)
 }
 
+/// An open SSE stream, counted in `spider_web_sse_streams_open` while it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn new() -> Self {
+        metrics::gauge!("spider_web_sse_streams_open").increment(1.0);
+        OpenStream
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("spider_web_sse_streams_open").decrement(1.0);
+    }
+}
+
 /// A subscription's items as SSE: a `connected` comment first, one event per
 /// item, a closing `error` event (then the end) when it ends with an error,
 /// and a heartbeat comment every 15 s.
@@ -88,9 +104,10 @@ fn sse<T: Send + 'static>(
     items: impl Stream<Item = Result<T>> + Send + 'static,
     event: fn(T) -> Event,
 ) -> Sse<impl Stream<Item = std::result::Result<Event, Infallible>>> {
-    // After an error event, the stream ends.
+    // After an error event, the stream ends. The stream is counted as open
+    // until the response body, and so this state, is dropped.
     let events = items
-        .scan(false, move |ended, item| {
+        .scan((false, OpenStream::new()), move |(ended, _), item| {
             let out = match (*ended, item) {
                 (true, _) => None,
                 (false, Ok(item)) => Some(event(item)),

@@ -73,6 +73,17 @@ async fn too_deep_too_complex_too_many_aliases_or_too_long_is_refused() {
         .gql(&format!("{{ me {{ {deep} }} }}"), json!({}), None)
         .await;
     assert_refused(&body, "QUERY_TOO_COMPLEX");
+    // Deeper than async-graphql's own nesting check (32), which runs before
+    // the depth rule: the same refusal (the fuzz suite found it answered as a
+    // validation failure once the limits moved out of the extensions).
+    let mut deeper = String::from("id");
+    for _ in 0..12 {
+        deeper = format!("cards(first: 1) {{ nodes {{ owner {{ {deeper} }} }} }}");
+    }
+    let body = app
+        .gql(&format!("{{ me {{ {deeper} }} }}"), json!({}), None)
+        .await;
+    assert_refused(&body, "QUERY_TOO_COMPLEX");
 
     // 100 cards × 100 of each owner's cards: first/last multiply.
     let complex =
@@ -217,6 +228,64 @@ async fn automatic_persisted_queries() {
     );
     let hit = post_raw(&app, json!({"extensions": ext}), None).await;
     assert_eq!(hit.body["data"]["cards"]["totalCount"], 0, "{:?}", hit.body);
+}
+
+/// Each query text is parsed once and kept (engine.rs): a kept document runs
+/// with each request's own variables and directives, a refused one is refused
+/// again, and a text seen only in plain is not thereby a persisted query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_document_runs_with_each_requests_own_variables() {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn().await;
+    let owner = app.register(&unique("doc")).await;
+    let first = app.card(&owner.access, "first", "public").await;
+    let second = app.card(&owner.access, "second", "private").await;
+    let query =
+        "query($id: ID!, $skip: Boolean!) { card(id: $id) { title body @skip(if: $skip) } }";
+    for round in 0..2 {
+        for (card, skip, token) in [
+            (&first, false, None),
+            (&first, true, None),
+            (&second, false, None),
+            (&second, true, Some(owner.access.as_str())),
+        ] {
+            let body = app
+                .gql(query, json!({"id": card["id"], "skip": skip}), token)
+                .await;
+            let got = &body["data"]["card"];
+            if card["visibility"] == "private" && token.is_none() {
+                assert!(got.is_null(), "round {round}: {body}");
+                continue;
+            }
+            assert_eq!(got["title"], card["title"], "round {round}: {body}");
+            assert_eq!(got.get("body").is_none(), skip, "round {round}: {body}");
+        }
+    }
+    for _ in 0..2 {
+        let bad = app
+            .gql("{ card(id: \"x\") { nope } }", json!({}), None)
+            .await;
+        assert_eq!(
+            bad["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{bad}"
+        );
+        let broken = app.gql("{ card(id: ", json!({}), None).await;
+        assert_eq!(
+            broken["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+            "{broken}"
+        );
+    }
+    let hash: String = Sha256::digest(query.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let ext = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+    let only_hash = post_raw(&app, json!({"extensions": ext}), None).await;
+    assert_eq!(
+        only_hash.body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+        "{:?}",
+        only_hash.body
+    );
 }
 
 /// Only JSON is accepted on POST: a "simple" cross-origin text or form POST is 415.

@@ -87,6 +87,8 @@ pub async fn create_database() -> TestDatabase {
 /// One running server instance and an HTTP client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `metrics_bind` was set.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub config: Config,
     db: Arc<TestDatabase>,
@@ -167,6 +169,7 @@ impl TestApp {
             .await
             .expect("application builds");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let statements = app.state().sql_statements.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -178,6 +181,7 @@ impl TestApp {
         });
         TestApp {
             addr,
+            metrics_addr,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

@@ -1,5 +1,6 @@
 //! Starting and stopping: instances racing to migrate one database, the
-//! zero-configuration default, and graceful shutdown on SIGTERM.
+//! zero-configuration default, graceful shutdown on SIGTERM, and start-up
+//! failures told in one line that names the setting.
 
 use std::{
     io::{BufRead, BufReader},
@@ -208,4 +209,155 @@ async fn a_sqlite_url_without_mode_creates_the_file() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(file.is_file(), "the database file was created");
+}
+
+/// Runs the binary with only the given settings (every setting under test
+/// removed from the inherited environment) and returns its exit code, its
+/// stderr and how long it took; it must stop within 15 s.
+async fn run_with(args: &[&str], settings: &[(&str, &str)]) -> (Option<i32>, String, Duration) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spider-web"));
+    command.args(args).kill_on_drop(true);
+    for name in [
+        "DATABASE_URL",
+        "BIND",
+        "DATA_DIR",
+        "JWT_SECRET",
+        "RUST_LOG",
+        "ACCESS_TOKEN_TTL",
+        "LOG_FORMAT",
+    ] {
+        command.env_remove(name);
+    }
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    let started = std::time::Instant::now();
+    let out = tokio::time::timeout(Duration::from_secs(15), command.output())
+        .await
+        .expect("spider-web stops within 15 s")
+        .expect("run spider-web");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr, started.elapsed())
+}
+
+/// The error line: the last on stderr, the only one of the program's own, and
+/// it names the setting and the cause.
+fn error_line<'a>(stderr: &'a str, setting: &str, cause: &str) -> &'a str {
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("spider-web:"))
+        .collect();
+    assert_eq!(ours.len(), 1, "one error line:\n{stderr}");
+    assert_eq!(stderr.lines().last(), Some(ours[0]), "last:\n{stderr}");
+    let line = ours[0];
+    assert!(
+        line.starts_with(&format!("spider-web: {setting}")),
+        "names {setting}: {line}"
+    );
+    assert!(line.contains(cause), "says {cause:?}: {line}");
+    line
+}
+
+/// An unreachable PostgreSQL: one line naming DATABASE_URL and the refusal,
+/// within a few seconds (the pool's deadline, not a 30 s default).
+#[tokio::test]
+async fn an_unreachable_postgresql_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    for args in [&[][..], &["migrate"][..]] {
+        let (code, stderr, took) = run_with(
+            args,
+            &[
+                ("DATABASE_URL", "postgres://postgres:pw@127.0.0.1:1/db"),
+                ("BIND", "127.0.0.1:0"),
+                ("DATA_DIR", &data),
+            ],
+        )
+        .await;
+        assert_eq!(code, Some(1), "{stderr}");
+        let line = error_line(
+            &stderr,
+            "DATABASE_URL",
+            "cannot connect to PostgreSQL at 127.0.0.1:1: connection refused",
+        );
+        assert!(!line.contains("pw"), "no password shown: {line}");
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+    }
+}
+
+/// A data folder that cannot be created (under a regular file, which stops
+/// root too): one line naming DATA_DIR.
+#[tokio::test]
+async fn an_unwritable_data_folder_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file.txt");
+    std::fs::write(&file, "not a folder").unwrap();
+    let data = file.join("sub").display().to_string();
+    let (code, stderr, _) = run_with(&[], &[("BIND", "127.0.0.1:0"), ("DATA_DIR", &data)]).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    let line = error_line(&stderr, "DATA_DIR", "not a directory");
+    assert_eq!(
+        line,
+        format!("spider-web: DATA_DIR {data}: cannot create folder: not a directory")
+    );
+    // The SQLite file named by DATABASE_URL, in such a folder: DATABASE_URL.
+    let url = format!("sqlite://{data}/x.db");
+    let (code, stderr, _) = run_with(
+        &["migrate"],
+        &[
+            ("DATABASE_URL", &url),
+            ("DATA_DIR", &dir.path().display().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{stderr}");
+    error_line(&stderr, "DATABASE_URL", "cannot create folder");
+}
+
+/// A port in use: one line naming BIND and the address.
+#[tokio::test]
+async fn a_port_in_use_is_one_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr, _) = run_with(
+        &["serve"],
+        &[
+            ("BIND", &addr),
+            ("DATA_DIR", &dir.path().display().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{stderr}");
+    let line = error_line(&stderr, "BIND", "address already in use");
+    assert_eq!(
+        line,
+        format!("spider-web: BIND {addr}: address already in use")
+    );
+    drop(taken);
+}
+
+/// Malformed settings are refused before anything starts: one line naming the
+/// variable, its value and what is wrong, exit code 2.
+#[tokio::test]
+async fn malformed_settings_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    for (setting, value, cause) in [
+        ("BIND", "notanaddress", "invalid socket address syntax"),
+        ("ACCESS_TOKEN_TTL", "abc", "invalid digit"),
+        ("DATABASE_URL", "mysql://u:pw@x/db", "unsupported database"),
+        ("DATABASE_URL", "nonsense", "not a database URL"),
+        ("LOG_FORMAT", "xml", "expected one of text, json"),
+    ] {
+        let (code, stderr, _) = run_with(&[], &[(setting, value), ("DATA_DIR", &data)]).await;
+        assert_eq!(code, Some(2), "{setting}={value}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        let line = error_line(&stderr, setting, cause);
+        assert!(!line.contains("pw"), "no password shown: {line}");
+    }
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing was created"
+    );
 }

@@ -53,7 +53,7 @@ pub(super) async fn queue_verification(
 /// Verifies the address a key was sent to. An unknown, expired, used or
 /// superseded key (the address changed since) is 404.
 pub async fn verify_email(ctx: &Ctx, client: IpAddr, key: Field<String>) -> Result<()> {
-    ctx.throttle.hit_ip(Bucket::VerifyEmailIp, client)?;
+    ctx.throttle.hit_ip(Bucket::VerifyEmailIp, client).await?;
     let mut v = Validator::new();
     let key = v.check("key", present(key.as_deref()));
     v.finish()?;
@@ -86,7 +86,7 @@ pub async fn verify_email(ctx: &Ctx, client: IpAddr, key: Field<String>) -> Resu
 /// address gets the same answer.
 pub async fn resend_verification(ctx: &Ctx, client: IpAddr, email: Field<String>) -> Result<()> {
     let started = tokio::time::Instant::now();
-    ctx.throttle.hit_ip(Bucket::ResendEmailIp, client)?;
+    ctx.throttle.hit_ip(Bucket::ResendEmailIp, client).await?;
     let mut v = Validator::new();
     let email = v.check("email", Email::parse(email.as_deref()));
     v.finish()?;

@@ -83,7 +83,7 @@ pub enum Registered {
 /// Creates an account; signs it in unless verification is mandatory, and
 /// queues its verification mail unless verification is off.
 pub async fn register(ctx: &Ctx, client: IpAddr, input: RegisterInput) -> Result<Registered> {
-    ctx.throttle.hit_ip(Bucket::RegisterIp, client)?;
+    ctx.throttle.hit_ip(Bucket::RegisterIp, client).await?;
     let mut v = Validator::new();
     let username = v.check("username", Username::parse(input.username.as_deref()));
     let email = v.check("email", Email::parse(input.email.as_deref()));
@@ -209,7 +209,7 @@ struct UserCredentials {
 /// user exists, in message and in time.
 pub async fn login(ctx: &Ctx, client: IpAddr, input: LoginInput) -> Result<SignedIn> {
     // Every attempt counts toward the client's limit.
-    ctx.throttle.hit_ip(Bucket::LoginIp, client)?;
+    ctx.throttle.hit_ip(Bucket::LoginIp, client).await?;
     let mut v = Validator::new();
     let password = v.check("password", non_empty(input.password.as_deref()));
     let username = v.check("username", input.username.non_null()).flatten();
@@ -253,16 +253,16 @@ pub async fn login(ctx: &Ctx, client: IpAddr, input: LoginInput) -> Result<Signe
         (None, None, Some(e)) => format!("email:{}", e.to_lowercase()),
         (None, None, None) => String::new(),
     };
-    ctx.throttle.check_account(&account)?;
+    ctx.throttle.check_account(&account).await?;
     let valid = ctx
         .passwords
         .verify(password, found.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
     let (true, Some(found)) = (valid, found) else {
-        ctx.throttle.record_failure(&account);
+        ctx.throttle.record_failure(&account).await?;
         return Err(AppError::field(NON_FIELD_ERRORS, LOGIN_FAILED));
     };
-    ctx.throttle.clear_failures(&account);
+    ctx.throttle.clear_failures(&account).await;
     if ctx.mail.verification == EmailVerification::Mandatory && !found.user.email_verified {
         return Err(AppError::field(NON_FIELD_ERRORS, NOT_VERIFIED));
     }

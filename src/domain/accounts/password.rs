@@ -68,7 +68,7 @@ fn decode_uid(uid: &str) -> Option<Uuid> {
 /// waits for the same floor either way ([`answer_evenly`]).
 pub async fn request_password_reset(ctx: &Ctx, client: IpAddr, email: Field<String>) -> Result<()> {
     let started = tokio::time::Instant::now();
-    ctx.throttle.hit_ip(Bucket::PasswordResetIp, client)?;
+    ctx.throttle.hit_ip(Bucket::PasswordResetIp, client).await?;
     let mut v = Validator::new();
     let email = v.check("email", Email::parse(email.as_deref()));
     v.finish()?;
@@ -117,7 +117,8 @@ async fn queue_reset(ctx: &Ctx, email: &Email) -> Result<()> {
 /// its owner).
 pub async fn reset_password(ctx: &Ctx, client: IpAddr, input: ResetPasswordInput) -> Result<()> {
     ctx.throttle
-        .hit_ip(Bucket::PasswordResetConfirmIp, client)?;
+        .hit_ip(Bucket::PasswordResetConfirmIp, client)
+        .await?;
     let mut v = Validator::new();
     let new1 = v.check("new_password1", non_empty(input.new_password1.as_deref()));
     let new2 = v.check("new_password2", non_empty(input.new_password2.as_deref()));
@@ -160,7 +161,7 @@ pub async fn reset_password(ctx: &Ctx, client: IpAddr, input: ResetPasswordInput
     revoke_user_sessions(&txn, owner.id, None).await?;
     txn.commit().await?;
     announce_user_revocation(ctx, owner.id, None).await;
-    ctx.throttle.clear_failures(&owner.id.to_string());
+    ctx.throttle.clear_failures(&owner.id.to_string()).await;
     Ok(())
 }
 
@@ -199,7 +200,9 @@ async fn change(
     input: ChangePasswordInput,
     reissue_tokens: bool,
 ) -> Result<Option<AuthTokens>> {
-    ctx.throttle.hit_ip(Bucket::PasswordChangeIp, client)?;
+    ctx.throttle
+        .hit_ip(Bucket::PasswordChangeIp, client)
+        .await?;
     let mut v = Validator::new();
     let old = v.check("old_password", non_empty(input.old_password.as_deref()));
     let new1 = v.check("new_password1", non_empty(input.new_password1.as_deref()));

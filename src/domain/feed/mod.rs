@@ -178,7 +178,12 @@ impl<F: Follow> Subscription<F> {
             };
             let event = match received {
                 Ok(event) => event,
-                Err(RecvError::Lagged(_)) => return self.end(AppError::SlowSubscriber),
+                Err(RecvError::Lagged(missed)) => {
+                    metrics::counter!("spider_web_feed_events_dropped_total").increment(missed);
+                    metrics::counter!("spider_web_feed_slow_subscribers_total", "reason" => "lagged")
+                        .increment(1);
+                    return self.end(AppError::SlowSubscriber);
+                }
                 Err(RecvError::Closed) => return None,
             };
             match &*event {
@@ -201,7 +206,10 @@ impl<F: Follow> Subscription<F> {
                 }
                 event => match self.follow.see(&self.actor, event) {
                     Seen::Nothing => {}
-                    Seen::Item(item) => return Some(Ok(item)),
+                    Seen::Item(item) => {
+                        metrics::counter!("spider_web_feed_events_delivered_total").increment(1);
+                        return Some(Ok(item));
+                    }
                     Seen::End(error) => return self.end(error),
                 },
             }
