@@ -169,6 +169,18 @@ else
     curl -fsS -o /dev/null "$url/healthz" || { say "no server answers $url/healthz"; exit 1; }
 fi
 
+ticks() { # CPU clock ticks (user + system) of processes: pids on stdin
+    local total=0 pid t
+    while read -r pid; do
+        t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) || continue
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+server_ticks() { [[ -n $SERVER_PID ]] && echo "$SERVER_PID" | ticks || echo 0; }
+# Every PostgreSQL process on this machine (the backends serve only us here).
+db_ticks() { [[ $postgres = 1 ]] && pgrep -x postgres | ticks || echo 0; }
+HZ=$(getconf CLK_TCK)
 rss() { # "<VmHWM MiB> <VmRSS MiB>" of the server, or "n/a n/a"
     if [[ -n $SERVER_PID && -r /proc/$SERVER_PID/status ]]; then
         awk '/^VmHWM:/ {h = $2} /^VmRSS:/ {r = $2} END {printf "%.1f %.1f", h / 1024, r / 1024}' "/proc/$SERVER_PID/status"
@@ -460,16 +472,23 @@ to_ms() { # wrk durations (850.00us, 1.23ms, 2.00s, 1.50m) in ms
         printf "%.2f", n }'
 }
 
-declare -A RPS P50 P99 ERR HWM DESC
+declare -A RPS P50 P99 ERR HWM DESC SCPU DCPU
 run_one() { # name script connections [extra env]
     local name=$1 script=$2 conns=$3 out
     out=$WORK/$name.out
     say "$name: wrk -t$THREADS -c$conns -d$duration --latency ($script)"
+    local sv0 db0 sv1 db1 reqs
+    sv0=$(server_ticks); db0=$(db_ticks)
     if ! env "${@:4}" wrk -t"$THREADS" -c"$conns" -d"$duration" --timeout 5s --latency \
         -s "$WRK_DIR/$script" "$url" >"$out" 2>&1; then
         say "$name: wrk failed:"; cat "$out" >&2; return 1
     fi
+    sv1=$(server_ticks); db1=$(db_ticks)
     RPS[$name]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+    # CPU per request: ticks over the run ÷ requests wrk completed.
+    reqs=$(awk '/requests in/ {print $1}' "$out")
+    SCPU[$name]=$(awk -v t=$((sv1 - sv0)) -v n="${reqs:-0}" -v hz="$HZ" 'BEGIN {if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "?"}')
+    DCPU[$name]=$(awk -v t=$((db1 - db0)) -v n="${reqs:-0}" -v hz="$HZ" -v pg="$postgres" 'BEGIN {if (pg != 1) print "—"; else if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "?"}')
     P50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
     P99[$name]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
     local sock bad gql
@@ -489,7 +508,7 @@ run_one() { # name script connections [extra env]
         waited=$((waited + 1)); sleep 0.5
     done
     [[ $waited = 0 ]] || say "$name: the server needed ~$((waited / 2)) s more to become idle (/readyz under 100 ms)"
-    say "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms, errors ${ERR[$name]} (${DESC[$name]}), VmHWM ${HWM[$name]} MiB"
+    say "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms, errors ${ERR[$name]} (${DESC[$name]}), VmHWM ${HWM[$name]} MiB, CPU/request: server ${SCPU[$name]} µs, PostgreSQL ${DCPU[$name]} µs"
     sed 's/^/    /' "$out" >&2
 }
 
@@ -601,11 +620,11 @@ conv_label=
 [[ $conv = 1 ]] && conv_label=" with conversations ($replies replies, 1-3 reactions each)"
 echo "$DB_LABEL, $cards cards seeded ($seed)$conv_label$analyzed, wrk -t$THREADS -c$CONNS -d$duration (S4: -c16), $(nproc) cores ($(sed -nE 's/^model name\s*:\s*//p' /proc/cpuinfo | head -n1)), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "| scenario | req/s | p50 ms | p99 ms | errors | server VmHWM MiB | target | |"
-echo "|---|---:|---:|---:|---:|---:|---|---|"
+echo "| scenario | req/s | p50 ms | p99 ms | errors | server VmHWM MiB | server CPU µs/req | PostgreSQL CPU µs/req | target | |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
 for s in S1 S2 S2deep S3 S4 S4reads S5 S6 S8 S8rest S7; do
     [[ -n ${RPS[$s]:-} ]] || continue
-    echo "| ${LABEL[$s]} | ${RPS[$s]} | ${P50[$s]} | ${P99[$s]} | ${ERR[$s]} | ${HWM[$s]} | ${TGT[$s]} | ${VER[$s]} |"
+    echo "| ${LABEL[$s]} | ${RPS[$s]} | ${P50[$s]} | ${P99[$s]} | ${ERR[$s]} | ${HWM[$s]} | ${SCPU[$s]} | ${DCPU[$s]} | ${TGT[$s]} | ${VER[$s]} |"
 done
 peak=${rss_end%% *}
 if [[ $peak = n/a ]]; then

@@ -15,7 +15,7 @@ pub fn b64(bytes: &[u8]) -> String {
 }
 
 /// The claims of an access token.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: Uuid,
     pub sid: Uuid,

@@ -1,6 +1,7 @@
 //! Who is calling, as plain data: resolved once per request by the transport
-//! (from a bearer token, through [`super::sessions::authenticate`]) and handed
-//! to every rule. No password hash ever travels here.
+//! (from a bearer token, through [`super::sessions::authenticate`], or through
+//! a [`super::sessions::Caller`] whose session a read checks in its own
+//! statement) and handed to every rule. No password hash ever travels here.
 
 use chrono::{DateTime, Utc};
 use entity::user;

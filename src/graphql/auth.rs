@@ -153,7 +153,7 @@ impl AuthMutation {
             refresh: Field::Absent,
             all_sessions: all_sessions.into(),
         };
-        sessions::logout(domain(ctx), actor(ctx), input)
+        sessions::logout(domain(ctx), actor(ctx).await?, input)
             .await
             .map(|()| true)
             .gql()
@@ -166,7 +166,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: ChangePasswordInputGql,
     ) -> Result<AuthPayload> {
-        let me = actor(ctx).require().gql()?;
+        let me = actor(ctx).await?.require().gql()?;
         let input = ChangePasswordInput {
             old_password: Field::Value(input.old_password),
             new_password1: Field::Value(input.new_password1),
@@ -180,7 +180,7 @@ impl AuthMutation {
 
     /// Changes the caller's username and/or email.
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInputGql) -> Result<User> {
-        let me = actor(ctx).require().gql()?;
+        let me = actor(ctx).await?.require().gql()?;
         let input = UserUpdate {
             username: field(input.username),
             email: field(input.email),

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 
 use super::{
-    context::{actor, domain, field, mutation_id, query_id},
+    context::{actor, caller, domain, field, mutation_id, query_id},
     inputs::{CardFilterGql, CardOrderGql, VisibilityGql},
     loaders::Loaders,
     objects::{Card, CardConnection, card_connection},
@@ -44,10 +44,13 @@ impl CardQuery {
         let Some(id) = query_id(&id) else {
             return Ok(None);
         };
-        let Some((card, owner)) = cards::get_with_owner(domain(ctx), actor(ctx), id)
-            .await
-            .gql()?
-        else {
+        let found = match caller(ctx) {
+            Some(caller) => cards::get_as(domain(ctx), caller, id).await.gql()?.1,
+            None => cards::get_with_owner(domain(ctx), actor(ctx).await?, id)
+                .await
+                .gql()?,
+        };
+        let Some((card, owner)) = found else {
             return Ok(None);
         };
         Loaders::of(ctx)
@@ -100,7 +103,7 @@ impl CardMutation {
             body: field(input.body),
             visibility: field(input.visibility),
         };
-        cards::create(domain(ctx), actor(ctx), input)
+        cards::create(domain(ctx), actor(ctx).await?, input)
             .await
             .map(Card)
             .gql()
@@ -119,7 +122,7 @@ impl CardMutation {
             body: field(input.body),
             visibility: field(input.visibility),
         };
-        cards::update(domain(ctx), actor(ctx), id, input, false)
+        cards::update(domain(ctx), actor(ctx).await?, id, input, false)
             .await
             .map(Card)
             .gql()
@@ -128,7 +131,9 @@ impl CardMutation {
     /// Deletes a card (owner or staff); returns its id.
     async fn delete_card(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let uuid = mutation_id(&id)?;
-        cards::delete(domain(ctx), actor(ctx), uuid).await.gql()?;
+        cards::delete(domain(ctx), actor(ctx).await?, uuid)
+            .await
+            .gql()?;
         Ok(id)
     }
 }

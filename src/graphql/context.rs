@@ -14,8 +14,8 @@ use async_graphql::{Context, MaybeUndefined};
 use tokio::sync::Notify;
 
 use crate::{
-    domain::{Ctx, actor::Actor, input::Field},
-    error::AppError,
+    domain::{Ctx, actor::Actor, input::Field, sessions::Caller},
+    error::{AppError, GqlResult},
     http::client_ip::ClientIp,
 };
 
@@ -30,10 +30,20 @@ pub(crate) fn client(ctx: &Context<'_>) -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0)
 }
 
-/// The caller, as resolved by the HTTP handler (anonymous when absent).
-pub(crate) fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
+/// The caller, as the HTTP or WebSocket handler resolved it (anonymous when
+/// absent); a claimed token's session is checked on first use.
+pub(crate) async fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
     static ANONYMOUS: Actor = Actor(None);
-    ctx.data_opt::<Actor>().unwrap_or(&ANONYMOUS)
+    match caller(ctx) {
+        Some(caller) => caller.actor(domain(ctx)).await.gql(),
+        None => Ok(&ANONYMOUS),
+    }
+}
+
+/// The request's caller, for reads that check its session in their own
+/// statement.
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> Option<&'a Arc<Caller>> {
+    ctx.data_opt::<Arc<Caller>>()
 }
 
 /// An input field as the domain takes it: absent, `null`, or a value (the

@@ -15,79 +15,41 @@
 //! size, and each request executes a copy of it.
 
 use std::{
-    num::NonZeroUsize,
+    any::TypeId,
     sync::{Arc, Mutex},
 };
 
 use async_graphql::{
     Data, Executor, Request, Response, ServerError, Value,
-    parser::{parse_query, types::ExecutableDocument},
+    parser::{
+        parse_query,
+        types::{DocumentOperations, ExecutableDocument, OperationType},
+    },
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
-use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use super::{
+    documents::{Documents, MAX_CACHED_TEXT, Parsed},
     limits::{MAX_ALIASES, MAX_QUERY_BYTES, code_of, coded, count_aliases},
     nulls::{holds_null, reshape},
     schema::{AppSchema, build_schema},
 };
-use crate::domain::Ctx;
+use crate::{
+    domain::{Ctx, sessions::Caller},
+    error::AppError,
+};
 
 /// The schema, with the domain's context, behind the engine both transports use.
 pub fn build_engine(ctx: Ctx) -> Engine {
-    Engine::new(build_schema(ctx))
-}
-
-/// Distinct documents kept at most.
-const MAX_DOCUMENTS: usize = 1024;
-/// Their query texts' total size at most; a parsed document takes a few
-/// times its text (so the cache stays within a few MiB).
-const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
-/// Texts longer than this are parsed each time rather than crowd the cache.
-const MAX_CACHED_TEXT: usize = 16 * 1024;
-
-/// A query text, parsed and checked against the limits.
-struct Parsed {
-    doc: ExecutableDocument,
-    /// The text's length (its weight in the cache).
-    bytes: usize,
-    /// The text holds `null` somewhere (a literal the validation may refuse).
-    mentions_null: bool,
-    /// Registered through APQ: clients may send just its hash.
-    persisted: bool,
-}
-
-struct Documents {
-    lru: LruCache<[u8; 32], Arc<Parsed>>,
-    bytes: usize,
-}
-
-impl Documents {
-    fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Parsed>> {
-        self.lru.get(key).cloned()
-    }
-
-    fn put(&mut self, key: [u8; 32], parsed: Arc<Parsed>) {
-        self.bytes += parsed.bytes;
-        // `push` hands back what leaves: the entry replaced, or the one
-        // evicted for room (`put` would drop the latter silently).
-        if let Some((_, old)) = self.lru.push(key, parsed) {
-            self.bytes -= old.bytes;
-        }
-        while self.bytes > MAX_DOCUMENT_BYTES || self.lru.len() > MAX_DOCUMENTS {
-            match self.lru.pop_lru() {
-                Some((_, old)) => self.bytes -= old.bytes,
-                None => break,
-            }
-        }
-    }
+    Engine::new(build_schema(ctx.clone()), ctx)
 }
 
 /// The schema with its document cache; cheap to clone (shared).
 #[derive(Clone)]
 pub struct Engine {
     schema: AppSchema,
+    ctx: Ctx,
     documents: Arc<Mutex<Documents>>,
 }
 
@@ -99,13 +61,11 @@ struct Prepared {
 }
 
 impl Engine {
-    pub fn new(schema: AppSchema) -> Self {
+    pub fn new(schema: AppSchema, ctx: Ctx) -> Self {
         Self {
             schema,
-            documents: Arc::new(Mutex::new(Documents {
-                lru: LruCache::new(NonZeroUsize::new(MAX_DOCUMENTS).expect("non-zero")),
-                bytes: 0,
-            })),
+            ctx,
+            documents: Arc::new(Mutex::new(Documents::new())),
         }
     }
 
@@ -282,10 +242,53 @@ impl At for ServerError {
     }
 }
 
+/// A response with one error, for a request refused by its caller's token.
+pub(super) fn request_error(e: AppError) -> Response {
+    let err = e.into_graphql();
+    let mut server_error = ServerError::new(err.message, None);
+    server_error.extensions = err.extensions;
+    Response::from_errors(vec![server_error])
+}
+
+/// Does the request select a query (an operation that writes nothing)?
+fn reads_only(doc: &ExecutableDocument, operation: Option<&str>) -> bool {
+    let selected = match (&doc.operations, operation) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    selected.is_some_and(|op| op.node.ty == OperationType::Query)
+}
+
+impl Engine {
+    /// A request whose caller is only claimed may start a query (its reads
+    /// check the session, and the transport checks it before answering); any
+    /// other operation runs only once the session is checked.
+    async fn may_run(&self, request: &Request, prepared: &Prepared) -> Result<(), AppError> {
+        let caller = request
+            .data
+            .get(&TypeId::of::<Arc<Caller>>())
+            .and_then(|d| d.downcast_ref::<Arc<Caller>>());
+        match caller {
+            Some(caller)
+                if caller.unchecked().is_some()
+                    && !reads_only(&prepared.parsed.doc, request.operation_name.as_deref()) =>
+            {
+                caller.actor(&self.ctx).await.map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Executor for Engine {
     async fn execute(&self, request: Request) -> Response {
         match self.prepare(request) {
-            Ok((request, prepared)) => finish(self.schema.execute(request).await, &prepared),
+            Ok((request, prepared)) => match self.may_run(&request, &prepared).await {
+                Ok(()) => finish(self.schema.execute(request).await, &prepared),
+                Err(refused) => request_error(refused),
+            },
             Err(refused) => Response::from_errors(vec![refused]),
         }
     }
@@ -310,58 +313,7 @@ impl Executor for Engine {
 
 #[cfg(test)]
 mod tests {
-    use std::{num::NonZeroUsize, sync::Arc};
-
-    use async_graphql::parser::parse_query;
-    use lru::LruCache;
-
-    use super::{Documents, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, Parsed, hex_key};
-
-    fn parsed(bytes: usize) -> Arc<Parsed> {
-        Arc::new(Parsed {
-            doc: parse_query("{ __typename }").expect("parses"),
-            bytes,
-            mentions_null: false,
-            persisted: false,
-        })
-    }
-
-    /// The cache stays within its count and its bytes, least recently used
-    /// out first, and its byte total follows what it holds.
-    #[test]
-    fn documents_stay_within_their_bounds() {
-        let mut docs = Documents {
-            lru: LruCache::new(NonZeroUsize::new(MAX_DOCUMENTS).expect("non-zero")),
-            bytes: 0,
-        };
-        let key = |i: usize| {
-            let mut k = [0u8; 32];
-            k[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            k
-        };
-        let size = 10 * 1024;
-        for i in 0..300 {
-            docs.put(key(i), parsed(size));
-            assert!(
-                docs.bytes <= MAX_DOCUMENT_BYTES,
-                "{} bytes kept",
-                docs.bytes
-            );
-        }
-        let kept = MAX_DOCUMENT_BYTES / size;
-        assert_eq!(docs.lru.len(), kept);
-        assert_eq!(docs.bytes, kept * size);
-        assert!(docs.get(&key(0)).is_none(), "the oldest went first");
-        assert!(docs.get(&key(299)).is_some());
-        // Replacing an entry does not count it twice.
-        docs.put(key(299), parsed(size));
-        assert_eq!(docs.bytes, kept * size);
-        for i in 1000..1000 + 2 * MAX_DOCUMENTS {
-            docs.put(key(i), parsed(1));
-        }
-        assert_eq!(docs.lru.len(), MAX_DOCUMENTS);
-        assert_eq!(docs.bytes, MAX_DOCUMENTS);
-    }
+    use super::hex_key;
 
     #[test]
     fn hex_keys() {

@@ -82,7 +82,7 @@ impl FeedSubscription {
             visibility: filter.visibility.map(Into::into),
         };
         let connection = ctx.data_opt::<WsConnection>().cloned();
-        let stream = feed::subscribe(domain(ctx), actor(ctx).clone(), filter);
+        let stream = feed::subscribe(domain(ctx), actor(ctx).await?.clone(), filter);
         Ok(stream.map(move |item| match item {
             Ok(item) => Ok(CardEvent::from(item)),
             Err(e) => {

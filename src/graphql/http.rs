@@ -1,5 +1,7 @@
 //! `/graphql`: GraphQL over HTTP (POST, GET) and the GraphiQL page for browsers.
 
+use std::sync::Arc;
+
 use async_graphql::{BatchRequest, BatchResponse, Executor, ServerError};
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::{
@@ -11,14 +13,18 @@ use axum::{
 };
 
 use super::{
-    engine::Engine,
+    engine::{Engine, request_error},
     limits::{MAX_BATCH, REQUEST_ERROR_CODES, coded},
     loaders::Loaders,
 };
 use crate::{
-    domain::{Ctx, actor::Actor},
+    domain::{
+        Ctx,
+        actor::Actor,
+        sessions::{Caller, claim},
+    },
     error::AppError,
-    http::{actor::actor_from_headers, client_ip::ClientIp, json::is_json},
+    http::{actor::bearer_token, client_ip::ClientIp, json::is_json},
     state::AppState,
 };
 
@@ -43,28 +49,42 @@ fn wants_graphql_json(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains(GRAPHQL_RESPONSE_JSON))
 }
 
-/// The caller, resolved before the body is even read: a bad token fails the
-/// whole request with UNAUTHENTICATED, whatever else is wrong with it.
-async fn caller(ctx: &Ctx, headers: &HeaderMap) -> Result<Actor, Response> {
-    actor_from_headers(ctx, headers).await.map_err(|e| {
-        let refused = BatchResponse::Single(request_error(e));
-        render(
-            refused,
-            wants_graphql_json(headers),
-            Some(StatusCode::UNAUTHORIZED),
-        )
-    })
+/// A whole request refused by its token: 401 with UNAUTHENTICATED.
+fn refused(e: AppError, headers: &HeaderMap) -> Response {
+    render(
+        BatchResponse::Single(request_error(e)),
+        wants_graphql_json(headers),
+        Some(StatusCode::UNAUTHORIZED),
+    )
+}
+
+/// The caller, resolved before the body is even read: a token that is not
+/// well-signed fails the whole request, whatever else is wrong with it. Its
+/// session is checked by the first read that needs the caller (in that read's
+/// own statement where it can), before any operation that is not a query,
+/// and in any case before the response leaves ([`execute`]).
+fn caller(ctx: &Ctx, headers: &HeaderMap) -> Result<Arc<Caller>, AppError> {
+    let claimed = match headers.get(header::AUTHORIZATION) {
+        None => Ok(Caller::known(Actor(None))),
+        Some(value) => value
+            .to_str()
+            .map_err(|_| AppError::TokenNotValid)
+            .and_then(bearer_token)
+            .and_then(|token| claim(ctx, token))
+            .map(Caller::claimed),
+    };
+    claimed.map(Arc::new)
 }
 
 async fn execute(
-    ctx: Ctx,
+    ctx: &Ctx,
     engine: Engine,
     client: ClientIp,
-    actor: Actor,
-    headers: HeaderMap,
+    caller: &Arc<Caller>,
+    headers: &HeaderMap,
     req: BatchRequest,
 ) -> Response {
-    let wants_graphql_json = wants_graphql_json(&headers);
+    let wants_graphql_json = wants_graphql_json(headers);
     if let BatchRequest::Batch(requests) = &req
         && requests.len() > MAX_BATCH
     {
@@ -75,17 +95,18 @@ async fn execute(
         let refused = BatchResponse::Single(async_graphql::Response::from_errors(vec![error]));
         return render(refused, wants_graphql_json, Some(StatusCode::BAD_REQUEST));
     }
-    let loaders = Loaders::new(&ctx, &actor);
-    let req = req.data(actor).data(client).data(loaders);
+    let loaders = Loaders::new(ctx, caller);
+    let req = req.data(caller.clone()).data(client).data(loaders);
     render(engine.execute_batch(req).await, wants_graphql_json, None)
 }
 
-/// A response with one error, for a request refused by its token.
-fn request_error(e: AppError) -> async_graphql::Response {
-    let err = e.into_graphql();
-    let mut server_error = ServerError::new(err.message, None);
-    server_error.extensions = err.extensions;
-    async_graphql::Response::from_errors(vec![server_error])
+/// The response, once the caller's session is checked (if no read did):
+/// a revoked token fails the whole request, whatever else it met.
+async fn answer(ctx: &Ctx, caller: &Caller, headers: &HeaderMap, response: Response) -> Response {
+    match caller.actor(ctx).await {
+        Ok(_) => response,
+        Err(e) => refused(e, headers),
+    }
 }
 
 fn error_code(e: &ServerError) -> Option<String> {
@@ -202,14 +223,17 @@ async fn graphql_post(
     if !is_json(content_type) {
         return AppError::UnsupportedMediaType(content_type.to_string()).into_response();
     }
-    let actor = match caller(&ctx, &headers).await {
-        Ok(actor) => actor,
-        Err(refused) => return refused,
+    let caller = match caller(&ctx, &headers) {
+        Ok(caller) => caller,
+        Err(e) => return refused(e, &headers),
     };
-    match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
-        Ok(batch) => execute(ctx, engine, client, actor, headers, batch.into_inner()).await,
-        Err(rejection) => malformed(rejection, &headers),
-    }
+    let response =
+        match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await
+        {
+            Ok(batch) => execute(&ctx, engine, client, &caller, &headers, batch.into_inner()).await,
+            Err(rejection) => malformed(rejection, &headers),
+        };
+    answer(&ctx, &caller, &headers, response).await
 }
 
 /// GET: a browser without a query gets GraphiQL; anything else is a query.
@@ -235,24 +259,28 @@ async fn graphql_get(
         )
             .into_response();
     }
-    let actor = match caller(&ctx, &headers).await {
-        Ok(actor) => actor,
-        Err(refused) => return refused,
+    let caller = match caller(&ctx, &headers) {
+        Ok(caller) => caller,
+        Err(e) => return refused(e, &headers),
     };
-    match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await {
-        Ok(batch) => {
-            let batch = batch.into_inner();
-            if batch.iter().any(is_mutation) {
-                // GraphQL over HTTP: GET may only query.
-                let mut r = AppError::MethodNotAllowed(axum::http::Method::GET).into_response();
-                r.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                return r;
+    let response =
+        match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await
+        {
+            Ok(batch) => {
+                let batch = batch.into_inner();
+                if batch.iter().any(is_mutation) {
+                    // GraphQL over HTTP: GET may only query.
+                    let mut r = AppError::MethodNotAllowed(axum::http::Method::GET).into_response();
+                    r.headers_mut()
+                        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                    r
+                } else {
+                    execute(&ctx, engine, client, &caller, &headers, batch).await
+                }
             }
-            execute(ctx, engine, client, actor, headers, batch).await
-        }
-        Err(rejection) => malformed(rejection, &headers),
-    }
+            Err(rejection) => malformed(rejection, &headers),
+        };
+    answer(&ctx, &caller, &headers, response).await
 }
 
 /// A body or query string that is not a GraphQL request: 400 with a JSON

@@ -14,11 +14,12 @@ use uuid::Uuid;
 use crate::{
     domain::{
         Ctx,
-        actor::{Actor, User},
+        actor::User,
         pagination::{Ordering, Page},
         profiles::{self, ProfileView},
         reactions::{self, ReactionSummary},
         replies::{self, ReplyView},
+        sessions::Caller,
         users,
     },
     error::AppError,
@@ -52,14 +53,15 @@ impl Loader<Uuid> for ProfileByUserLoader {
 
 /// Reaction summaries by card id, as the caller sees them (empty for a card
 /// without reactions).
-pub struct ReactionLoader(pub Ctx, pub Actor);
+pub struct ReactionLoader(pub Ctx, pub Arc<Caller>);
 
 impl Loader<Uuid> for ReactionLoader {
     type Value = Vec<ReactionSummary>;
     type Error = AppError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ReactionSummary>>, AppError> {
-        let mut found = reactions::summaries(&self.0, &self.1, keys).await?;
+        let actor = self.1.actor(&self.0).await?;
+        let mut found = reactions::summaries(&self.0, actor, keys).await?;
         Ok(keys
             .iter()
             .map(|k| (*k, found.remove(k).unwrap_or_default()))
@@ -128,11 +130,11 @@ pub struct Loaders {
 
 impl Loaders {
     /// Loaders that remember what they loaded for the rest of one request;
-    /// `actor` is the caller (reactions and threads are as they see them).
-    pub fn new(ctx: &Ctx, actor: &Actor) -> Self {
+    /// `caller` is the caller (reactions and threads are as they see them).
+    pub fn new(ctx: &Ctx, caller: &Arc<Caller>) -> Self {
         Self {
             reactions: Arc::new(DataLoader::with_cache(
-                ReactionLoader(ctx.clone(), actor.clone()),
+                ReactionLoader(ctx.clone(), caller.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
             )),
@@ -156,8 +158,8 @@ impl Loaders {
 
     /// Loaders for a long-lived WebSocket connection: batching, no memory
     /// (a cache would serve stale users for the connection's whole life).
-    pub fn uncached(ctx: &Ctx, actor: &Actor) -> Self {
-        let loaders = Self::new(ctx, actor);
+    pub fn uncached(ctx: &Ctx, caller: &Arc<Caller>) -> Self {
+        let loaders = Self::new(ctx, caller);
         loaders.users.enable_all_cache(false);
         loaders.profiles.enable_all_cache(false);
         loaders.reactions.enable_all_cache(false);

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cards;
 pub mod context;
+mod documents;
 pub mod engine;
 pub mod feed;
 pub mod http;

@@ -33,7 +33,7 @@ use crate::{
 async fn user(ctx: &Context<'_>, id: uuid::Uuid) -> Result<User> {
     let found = Loaders::of(ctx).users.load_one(id).await.gql()?;
     let found = found.ok_or_else(|| AppError::NotFound.into_graphql())?;
-    Ok(User(UserView::for_viewer(&found, actor(ctx))))
+    Ok(User(UserView::for_viewer(&found, actor(ctx).await?)))
 }
 
 /// A short titled post.
@@ -151,7 +151,7 @@ pub async fn card_connection(
         _ => Ordering::NewestFirst,
     };
     let req = args.into_request(ordering)?;
-    let actor = actor(ctx).clone();
+    let actor = actor(ctx).await?.clone();
     let page = cards::list_with_owners(domain(ctx), &actor, &filter, &req)
         .await
         .gql()?;
@@ -359,7 +359,7 @@ impl Reply {
 
     /// The card it answers.
     async fn card(&self, ctx: &Context<'_>) -> Result<Card> {
-        cards::get(domain(ctx), actor(ctx), self.0.card_id)
+        cards::get(domain(ctx), actor(ctx).await?, self.0.card_id)
             .await
             .gql()?
             .map(Card)

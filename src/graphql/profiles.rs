@@ -136,7 +136,7 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         input: CreateProfileInputGql,
     ) -> Result<Profile> {
-        profiles::create(domain(ctx), actor(ctx), input.into())
+        profiles::create(domain(ctx), actor(ctx).await?, input.into())
             .await
             .map(Profile)
             .gql()
@@ -150,7 +150,7 @@ impl ProfileMutation {
         input: UpdateProfileInputGql,
     ) -> Result<Profile> {
         let id = mutation_id(&id)?;
-        profiles::update(domain(ctx), actor(ctx), id, input.into())
+        profiles::update(domain(ctx), actor(ctx).await?, id, input.into())
             .await
             .map(Profile)
             .gql()
@@ -159,7 +159,7 @@ impl ProfileMutation {
     /// Deletes a profile (owner or staff); returns its id.
     async fn delete_profile(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let uuid = mutation_id(&id)?;
-        profiles::delete(domain(ctx), actor(ctx), uuid)
+        profiles::delete(domain(ctx), actor(ctx).await?, uuid)
             .await
             .gql()?;
         Ok(id)

@@ -22,7 +22,7 @@ impl ReactionMutation {
     /// no whitespace or control character.
     async fn add_reaction(&self, ctx: &Context<'_>, card_id: ID, emoji: String) -> Result<Card> {
         let card_id = mutation_id(&card_id)?;
-        let (ctx, actor) = (domain(ctx), actor(ctx));
+        let (ctx, actor) = (domain(ctx), actor(ctx).await?);
         let added = reactions::add(ctx, actor, card_id, Field::Value(emoji.as_str()))
             .await
             .gql()?;
@@ -33,7 +33,7 @@ impl ReactionMutation {
     /// Removes the caller's reaction (having none is fine).
     async fn remove_reaction(&self, ctx: &Context<'_>, card_id: ID, emoji: String) -> Result<Card> {
         let card_id = mutation_id(&card_id)?;
-        let (ctx, actor) = (domain(ctx), actor(ctx));
+        let (ctx, actor) = (domain(ctx), actor(ctx).await?);
         let card = reactions::remove(ctx, actor, card_id, Field::Value(emoji.as_str()))
             .await
             .gql()?;

@@ -48,7 +48,7 @@ impl ReplyMutation {
         let input = ReplyInput {
             body: Field::Value(input.body),
         };
-        replies::create(domain(ctx), actor(ctx), card_id, input)
+        replies::create(domain(ctx), actor(ctx).await?, card_id, input)
             .await
             .map(Reply)
             .gql()
@@ -65,7 +65,7 @@ impl ReplyMutation {
         let input = ReplyInput {
             body: field(input.body),
         };
-        replies::update(domain(ctx), actor(ctx), None, id, input, false)
+        replies::update(domain(ctx), actor(ctx).await?, None, id, input, false)
             .await
             .map(Reply)
             .gql()
@@ -74,7 +74,7 @@ impl ReplyMutation {
     /// Deletes a reply (its author, the card's owner, or staff); returns its id.
     async fn delete_reply(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let uuid = mutation_id(&id)?;
-        replies::delete(domain(ctx), actor(ctx), None, uuid)
+        replies::delete(domain(ctx), actor(ctx).await?, None, uuid)
             .await
             .gql()?;
         Ok(id)
@@ -122,7 +122,7 @@ impl ReplySubscription {
         card_id: ID,
     ) -> Result<impl Stream<Item = Result<ReplyEvent>> + use<>> {
         let card_id = query_id(&card_id).ok_or_else(|| AppError::NotFound.into_graphql())?;
-        let items = thread::subscribe(domain(ctx), actor(ctx).clone(), card_id)
+        let items = thread::subscribe(domain(ctx), actor(ctx).await?.clone(), card_id)
             .await
             .gql()?;
         let connection = ctx.data_opt::<WsConnection>().cloned();

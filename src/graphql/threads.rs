@@ -67,7 +67,7 @@ pub async fn replies_of(
     let Some(limit) = req.first_page_size() else {
         return replies::list(
             super::context::domain(ctx),
-            super::context::actor(ctx),
+            super::context::actor(ctx).await?,
             card_id,
             req,
         )

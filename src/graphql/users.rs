@@ -14,8 +14,8 @@ pub struct UserQuery;
 #[Object]
 impl UserQuery {
     /// The signed-in user; null when anonymous.
-    async fn me(&self, ctx: &Context<'_>) -> Option<User> {
-        actor(ctx).0.as_ref().map(|a| User(users::me(a)))
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(actor(ctx).await?.0.as_ref().map(|a| User(users::me(a))))
     }
 
     /// A user by id; null when there is none.
@@ -23,7 +23,7 @@ impl UserQuery {
         let Some(id) = query_id(&id) else {
             return Ok(None);
         };
-        Ok(users::find(domain(ctx), actor(ctx), id)
+        Ok(users::find(domain(ctx), actor(ctx).await?, id)
             .await
             .gql()?
             .map(User))

@@ -29,7 +29,11 @@ use futures_util::{SinkExt, StreamExt};
 
 use super::{context::WsConnection, engine::Engine, loaders::Loaders};
 use crate::{
-    domain::{Ctx, actor::Actor, sessions::authenticate},
+    domain::{
+        Ctx,
+        actor::Actor,
+        sessions::{Caller, authenticate},
+    },
     error::AppError,
     http::{
         actor::{actor_from_headers, bearer_token},
@@ -127,8 +131,9 @@ async fn serve(
             match connection_actor(&ctx, &payload, &headers).await {
                 Ok(actor) => {
                     let mut data = Data::default();
-                    data.insert(Loaders::uncached(&ctx, &actor));
-                    data.insert(actor);
+                    let caller = Arc::new(Caller::known(actor));
+                    data.insert(Loaders::uncached(&ctx, &caller));
+                    data.insert(caller);
                     data.insert(client);
                     data.insert(init_conn);
                     Ok(data)

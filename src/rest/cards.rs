@@ -26,7 +26,7 @@ use crate::{
         time::Timestamp,
     },
     error::{AppError, FieldErrors, Result},
-    http::json::JsonBody,
+    http::{actor::RequestCaller, json::JsonBody},
     state::AppState,
 };
 
@@ -163,12 +163,11 @@ async fn create(
     responses((status = 200, body = CardBody), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn retrieve(
     State(ctx): State<Ctx>,
-    actor: Actor,
+    RequestCaller(caller): RequestCaller,
     PathId(id): PathId,
 ) -> Result<Json<CardBody>> {
-    let card = cards::get(&ctx, &actor, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (actor, card) = cards::get_as(&ctx, &caller, id).await?;
+    let (card, _) = card.ok_or(AppError::NotFound)?;
     Ok(Json(
         reactions::attach_one(&ctx, &actor, card).await?.into(),
     ))

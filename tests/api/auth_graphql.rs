@@ -643,3 +643,108 @@ async fn update_me_errors_are_bad_user_input_with_fields() {
 
     assert_user(data(&me(&app, t).await, "me"), &acc.username, &acc.email);
 }
+
+/// `card(id)` checks the caller's session inside its own statement (with the
+/// owner); other requests check it before any mutation and before answering.
+/// Either way a revoked token fails the whole request — a read that found
+/// nothing, a mutation of a public operation, a malformed body, a GET.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_fails_every_request_even_where_the_read_checks_it() {
+    let app = TestApp::spawn().await;
+    let acc = app.register(&unique("ines")).await;
+    let stranger = app.register(&unique("jago")).await;
+    let own = crate::helpers::id_of(&app.card(&acc.access, "mine", "private").await);
+    let hidden = crate::helpers::id_of(&app.card(&stranger.access, "theirs", "private").await);
+    let card = "query($id: ID!) { card(id: $id) { title owner { username email } } }";
+
+    let body = app.gql(card, json!({"id": own}), Some(&acc.access)).await;
+    assert_eq!(data(&body, "card")["title"], "mine", "{body}");
+    assert_eq!(
+        data(&body, "card")["owner"]["email"],
+        acc.email.as_str(),
+        "{body}"
+    );
+    let body = app
+        .gql(card, json!({"id": hidden}), Some(&acc.access))
+        .await;
+    assert!(data(&body, "card").is_null(), "{body}");
+    // One statement checks the session and reads the card with its owner
+    // (fewest of five runs: a background task may run one meanwhile).
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = app.sql_statements();
+        let body = app.gql(card, json!({"id": own}), Some(&acc.access)).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        fewest = fewest.min(app.sql_statements() - before);
+    }
+    assert_eq!(fewest, 1, "card(id) with its owner takes one statement");
+
+    let body = logout(&app, Some(&acc.access), None).await;
+    assert_eq!(*data(&body, "logout"), json!(true));
+    for id in [own.clone(), hidden, uuid::Uuid::now_v7().to_string()] {
+        let r = app
+            .post(
+                "/graphql",
+                json!({"query": card, "variables": {"id": id}}),
+                Some(&acc.access),
+            )
+            .await;
+        assert_rejected_whole(&r.body, "UNAUTHENTICATED");
+    }
+    assert_rejected_whole(&me(&app, Some(&acc.access)).await, "UNAUTHENTICATED");
+    assert_rejected_whole(
+        &app.gql("{ __typename }", json!({}), Some(&acc.access))
+            .await,
+        "UNAUTHENTICATED",
+    );
+    // A public mutation does not run for a revoked token: no session opens.
+    let open = sessions(&app).await;
+    let query = format!(
+        "mutation($input: LoginInput!) {{ login(input: $input) {{ {} }} }}",
+        auth_payload_fields()
+    );
+    let input = json!({"username": stranger.username, "password": PASSWORD});
+    let r = app
+        .post(
+            "/graphql",
+            json!({"query": query, "variables": {"input": input}}),
+            Some(&acc.access),
+        )
+        .await;
+    assert_rejected_whole(&r.body, "UNAUTHENTICATED");
+    assert_eq!(
+        sessions(&app).await,
+        open,
+        "a refused login opened a session"
+    );
+    // A malformed body and a GET mutation are refused for the token first.
+    let r = app
+        .post("/graphql", json!({"query": 7}), Some(&acc.access))
+        .await;
+    assert_rejected_whole(&r.body, "UNAUTHENTICATED");
+    let r = app
+        .get(
+            "/graphql?query=mutation%20%7B%20logout%20%7D",
+            Some(&acc.access),
+        )
+        .await;
+    assert_rejected_whole(&r.body, "UNAUTHENTICATED");
+}
+
+/// How many sessions the database holds.
+async fn sessions(app: &TestApp) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.connect_db().await;
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n FROM sessions",
+        ))
+        .await
+        .expect("count sessions")
+        .expect("a row");
+    let n: i64 = row.try_get("", "n").expect("n");
+    let _ = db.close().await;
+    n
+}

@@ -7,8 +7,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, Resp, TestApp, assert_field_error, assert_unauthorized, jwt_claims, messages, msg,
-    tampered_jwt, timestamp, unique,
+    PASSWORD, Resp, TestApp, assert_field_error, assert_not_found, assert_unauthorized, id_of,
+    jwt_claims, messages, msg, tampered_jwt, timestamp, unique,
 };
 
 mod authentication;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 pub use view::{CardView, Visibility, VisibilityChoice};
 
 use self::{
-    rows::{CardOwnerRow, CardRow, load_view, shown, with_owner},
+    rows::{CardOwnerRow, CardRow, load_claimed, load_view, shown, with_owner},
     view::{may_read, may_read_condition},
 };
 use crate::{
@@ -25,6 +25,7 @@ use crate::{
         input::{Field, NOT_NULL, NUL, non_blank},
         pagination::{self, KeyColumns, Page, PageRequest},
         search,
+        sessions::Caller,
         time::now,
     },
     error::{AppError, Result, Validator},
@@ -198,6 +199,32 @@ pub async fn get(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<Option<CardView>>
     Ok(load_view(&ctx.db, id)
         .await?
         .filter(|c| may_read(actor, c.owner_id, c.visibility)))
+}
+
+/// [`get_with_owner`] for a caller that may still be only claimed: then the
+/// session check and the read are one statement (the hot path of an
+/// authenticated card read, REST or GraphQL). Returns the checked caller too.
+pub async fn get_as(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(Actor, Option<(CardView, Option<User>)>)> {
+    let (actor, card) = match caller.unchecked() {
+        Some(claim) => {
+            let (auth, card) = load_claimed(&ctx.db, claim, id).await?;
+            (caller.checked(auth), card)
+        }
+        None => {
+            let actor = caller.actor(ctx).await?.clone();
+            let card = with_owner(card::Entity::find_by_id(id))
+                .one(&ctx.db)
+                .await?
+                .map(CardOwnerRow::split);
+            (actor, card)
+        }
+    };
+    let card = card.filter(|(c, _)| may_read(&actor, c.owner_id, c.visibility));
+    Ok((actor, card))
 }
 
 /// [`get`], or `NotFound`: the card a conversation or subscription is about.

@@ -6,13 +6,21 @@
 
 use entity::{card, user};
 use sea_orm::{
-    DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QuerySelect, RelationTrait, Select,
-    SelectModel, Selector, prelude::DateTimeUtc,
+    DatabaseConnection, EntityTrait, FromQueryResult, Iden, JoinType, QuerySelect, RelationTrait,
+    Select, SelectModel, Selector,
+    prelude::DateTimeUtc,
+    sea_query::{Alias, Expr},
 };
 use uuid::Uuid;
 
 use super::view::{CardView, Visibility};
-use crate::{domain::actor::User, error::Result};
+use crate::{
+    domain::{
+        actor::{AuthUser, User},
+        sessions::claim::{Claim, SessionUser, session_user_select},
+    },
+    error::{AppError, Result},
+};
 
 /// The card columns a reader is shown.
 const SHOWN: [card::Column; 9] = [
@@ -143,4 +151,65 @@ pub async fn load_view(db: &DatabaseConnection, id: Uuid) -> Result<Option<CardV
         .one(db)
         .await?
         .map(CardRow::into_view))
+}
+
+/// A claim's session and user, and the card (if it exists) with its owner's
+/// row: one row when the session exists.
+#[derive(Debug, FromQueryResult)]
+struct ClaimedCardRow {
+    #[sea_orm(nested)]
+    session: SessionUser,
+    #[sea_orm(nested(prefix = "card_"))]
+    card: Option<CardOwnerRow>,
+}
+
+/// Checks `claim`'s session and reads card `id` with its owner in one
+/// statement: the caller (or `TokenNotValid`) and the card regardless of who
+/// asks.
+pub async fn load_claimed(
+    db: &DatabaseConnection,
+    claim: &Claim,
+    id: Uuid,
+) -> Result<(AuthUser, Option<(CardView, Option<User>)>)> {
+    use sea_orm::sea_query::ExprTrait;
+    const OWNER: [user::Column; 6] = [
+        user::Column::Username,
+        user::Column::Email,
+        user::Column::IsStaff,
+        user::Column::EmailVerified,
+        user::Column::DateJoined,
+        user::Column::LastLogin,
+    ];
+    let owner = Alias::new("owner");
+    let mut select = session_user_select(claim);
+    for column in SHOWN {
+        select = select.column_as(
+            Expr::col((card::Entity, column)),
+            format!("card_{}", column.to_string()),
+        );
+    }
+    for column in OWNER {
+        select = select.column_as(
+            Expr::col((owner.clone(), column)),
+            format!("card_owner_{}", column.to_string()),
+        );
+    }
+    QuerySelect::query(&mut select)
+        .left_join(
+            card::Entity,
+            Expr::col((card::Entity, card::Column::Id)).eq(id),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            user::Entity,
+            owner.clone(),
+            Expr::col((owner, user::Column::Id)).equals((card::Entity, card::Column::OwnerId)),
+        );
+    let row = select
+        .into_model::<ClaimedCardRow>()
+        .one(db)
+        .await?
+        .ok_or(AppError::TokenNotValid)?;
+    let caller = row.session.into_caller(claim)?;
+    Ok((caller, row.card.map(CardOwnerRow::split)))
 }

@@ -106,3 +106,79 @@ async fn logout_needs_a_bearer_or_a_refresh_token() {
         "token_not_valid",
     );
 }
+
+/// A card read checks the caller's session inside its own statement; other
+/// reads check it after the handler. Either way a revoked token fails every
+/// read — found, missing, hidden or malformed — on every instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_fails_every_read_even_where_the_read_checks_it() {
+    let app = TestApp::spawn().await;
+    let other_instance = app.sibling().await;
+    let acc = app.register(&unique("rhea")).await;
+    let stranger = app.register(&unique("saul")).await;
+    let own = id_of(&app.card(&acc.access, "mine", "private").await);
+    let hidden = id_of(&app.card(&stranger.access, "theirs", "private").await);
+    let missing = uuid::Uuid::now_v7().to_string();
+    let profile = id_of(
+        &app.create_profile(&acc.access, json!({"display_name": "Rhea"}))
+            .await,
+    );
+
+    for instance in [&app, &other_instance] {
+        let r = instance
+            .get(&format!("/api/cards/{own}/"), Some(&acc.access))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.body["title"], "mine");
+        assert_not_found(
+            &instance
+                .get(&format!("/api/cards/{hidden}/"), Some(&acc.access))
+                .await,
+        );
+        assert_not_found(
+            &instance
+                .get(&format!("/api/cards/{missing}/"), Some(&acc.access))
+                .await,
+        );
+        let r = instance
+            .get(&format!("/api/cards/{hidden}/"), Some(&stranger.access))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    // One statement checks the session and reads the card (fewest of five
+    // runs: a background task may run one of its own meanwhile).
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = app.sql_statements();
+        let r = app
+            .get(&format!("/api/cards/{own}/"), Some(&acc.access))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        fewest = fewest.min(app.sql_statements() - before);
+    }
+    assert_eq!(fewest, 1, "an authenticated card read takes one statement");
+
+    let r = logout(&app, Some(&acc.access), json!({})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let reads = [
+        format!("/api/cards/{own}/"),
+        format!("/api/cards/{hidden}/"),
+        format!("/api/cards/{missing}/"),
+        "/api/cards/not-a-uuid/".to_string(),
+        "/api/cards/".to_string(),
+        format!("/api/profiles/{profile}/"),
+        "/api/openapi.json".to_string(),
+    ];
+    for instance in [&app, &other_instance] {
+        for path in &reads {
+            let r = instance.get(path, Some(&acc.access)).await;
+            assert_unauthorized(&r, "token_not_valid");
+        }
+    }
+    // A deleted user's token (its sessions cascade) fails the same way.
+    app.delete_user(&stranger.id).await;
+    let r = app
+        .get(&format!("/api/cards/{own}/"), Some(&stranger.access))
+        .await;
+    assert_unauthorized(&r, "token_not_valid");
+}

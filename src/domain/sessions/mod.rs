@@ -2,19 +2,25 @@
 //! rotation and reuse detection), log out, revoke.
 
 use chrono::{DateTime, Utc};
-use entity::{refresh_token, session, user};
+use entity::{refresh_token, session};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, RelationTrait, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait, sea_query::Expr,
 };
 use std::net::IpAddr;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
+
+pub(crate) mod claim;
+
+pub use claim::Claim;
+use claim::{SessionUser, session_user_select};
 
 use crate::{
     auth::tokens::{new_refresh_token, parse_refresh_token, refresh_matches},
     domain::{
         Ctx,
-        actor::{Actor, AuthUser, User},
+        actor::{Actor, AuthUser},
         feed::bus::Revocation,
         input::{Field, present},
         time::{Timestamp, now},
@@ -89,45 +95,77 @@ async fn issue_tokens(
     })
 }
 
-/// A session's user (without the password hash) with the session's own
-/// state, read in one statement with unprefixed columns (sea-orm's
-/// `find_also_related` formats a name for every column of every row: a few %
-/// of every authenticated request).
-#[derive(Debug, FromQueryResult)]
-struct SessionUser {
-    #[sea_orm(nested)]
-    user: User,
-    session_revoked_at: Option<DateTime<Utc>>,
-    session_expires_at: DateTime<Utc>,
+/// Verifies an access token's signature and expiry (no database).
+pub fn claim(ctx: &Ctx, token: &str) -> Result<Claim> {
+    ctx.tokens.decode_access(token).map(Claim)
 }
 
-/// Checks an access token and its session: the session must be live, so a
-/// logout takes effect at once on every instance sharing the database.
-pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<AuthUser> {
-    let claims = ctx.tokens.decode_access(token)?;
-    let found = user::Entity::find()
-        .select_only()
-        .columns(User::COLUMNS)
-        .column_as(session::Column::RevokedAt, "session_revoked_at")
-        .column_as(session::Column::ExpiresAt, "session_expires_at")
-        .join(JoinType::InnerJoin, user::Relation::Session.def())
-        .filter(session::Column::Id.eq(claims.sid))
+/// Checks a claim's session: it must be live, so a logout takes effect at
+/// once on every instance sharing the database.
+pub async fn check(ctx: &Ctx, claim: &Claim) -> Result<AuthUser> {
+    session_user_select(claim)
         .into_model::<SessionUser>()
         .one(&ctx.db)
-        .await?;
-    match found {
-        Some(s)
-            if s.user.id == claims.sub
-                && s.session_revoked_at.is_none()
-                && s.session_expires_at > Utc::now() =>
-        {
-            Ok(AuthUser {
-                user: s.user,
-                session_id: claims.sid,
-                access_expires_at: claims.exp,
-            })
+        .await?
+        .ok_or(AppError::TokenNotValid)?
+        .into_caller(claim)
+}
+
+/// Checks an access token and its session ([`claim`], then [`check`]).
+pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<AuthUser> {
+    check(ctx, &claim(ctx, token)?).await
+}
+
+/// The caller of one request, resolved at most once: anonymous, known, or
+/// claimed by a token whose session is checked on first use — by
+/// [`Caller::actor`], or inside a read's own statement
+/// ([`crate::domain::cards::get_as`]), which saves a round trip.
+#[derive(Debug)]
+pub struct Caller {
+    claim: Option<Claim>,
+    actor: OnceCell<Actor>,
+}
+
+impl Caller {
+    /// A caller whose session is already checked (or anonymous).
+    pub fn known(actor: Actor) -> Self {
+        Self {
+            claim: None,
+            actor: OnceCell::new_with(Some(actor)),
         }
-        _ => Err(AppError::TokenNotValid),
+    }
+
+    /// A caller whose session is checked on first use.
+    pub fn claimed(claim: Claim) -> Self {
+        Self {
+            claim: Some(claim),
+            actor: OnceCell::new(),
+        }
+    }
+
+    /// The caller, checking the claim's session on first use.
+    pub async fn actor(&self, ctx: &Ctx) -> Result<&Actor> {
+        self.actor
+            .get_or_try_init(|| async {
+                match &self.claim {
+                    Some(claim) => Ok(Actor(Some(check(ctx, claim).await?))),
+                    None => Ok(Actor(None)),
+                }
+            })
+            .await
+    }
+
+    /// The claim, while its session is not yet checked.
+    pub(crate) fn unchecked(&self) -> Option<&Claim> {
+        self.claim.as_ref().filter(|_| !self.actor.initialized())
+    }
+
+    /// Records the caller a read checked in its own statement.
+    pub(crate) fn checked(&self, auth: AuthUser) -> Actor {
+        let actor = Actor(Some(auth));
+        // A concurrent check of the same claim found the same caller.
+        let _ = self.actor.set(actor.clone());
+        actor
     }
 }
 
