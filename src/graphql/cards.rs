@@ -53,10 +53,7 @@ impl CardQuery {
         let Some((card, owner)) = found else {
             return Ok(None);
         };
-        Loaders::of(ctx)
-            .prime(owner.into_iter().collect(), false)
-            .await
-            .gql()?;
+        Loaders::of(ctx).prime(owner.into_iter().collect()).await;
         Ok(Some(Card(card)))
     }
 

@@ -171,21 +171,16 @@ impl Loaders {
         ctx.data_unchecked::<Loaders>()
     }
 
-    /// Primes the caches for a page: its users (already loaded by the page's
-    /// join) and, when `with_profiles`, their profiles in one query.
-    pub async fn prime(&self, users: Vec<User>, with_profiles: bool) -> Result<(), AppError> {
-        let mut ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
+    /// Primes the users cache with users already read (by a page's join).
+    pub async fn prime(&self, users: Vec<User>) {
         self.users
             .feed_many(users.into_iter().map(|u| (u.id, u)))
             .await;
-        if with_profiles && !ids.is_empty() {
-            // Straight to the loader: one statement now, not after the
-            // DataLoader's batching delay.
-            let found = self.profiles.loader().load(&ids).await?;
-            self.profiles.feed_many(found).await;
-        }
-        Ok(())
+    }
+
+    /// Primes the profiles cache with users' profiles already read (`None`:
+    /// the user has none).
+    pub async fn prime_profiles(&self, profiles: Vec<(Uuid, Option<ProfileView>)>) {
+        self.profiles.feed_many(profiles).await;
     }
 }

@@ -152,9 +152,6 @@ pub async fn card_connection(
     };
     let req = args.into_request(ordering)?;
     let actor = actor(ctx).await?.clone();
-    let page = cards::list_with_owners(domain(ctx), &actor, &filter, &req)
-        .await
-        .gql()?;
     let look = ctx.look_ahead();
     let with_profiles = look.field("nodes").field("owner").field("profile").exists()
         || look
@@ -163,9 +160,29 @@ pub async fn card_connection(
             .field("owner")
             .field("profile")
             .exists();
-    let owners = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
-    Loaders::of(ctx).prime(owners, with_profiles).await.gql()?;
-    let page = page.map(|(card, _)| card);
+    let loaders = Loaders::of(ctx);
+    let page = if with_profiles {
+        // The owners' profiles come in the page's own statement.
+        let page = cards::list_with_owner_profiles(domain(ctx), &actor, &filter, &req)
+            .await
+            .gql()?;
+        let mut owners = Vec::new();
+        let mut profiles = Vec::new();
+        for (card, owner, profile) in &page.items {
+            owners.extend(owner.clone());
+            profiles.push((card.owner_id, profile.clone()));
+        }
+        loaders.prime(owners).await;
+        loaders.prime_profiles(profiles).await;
+        page.map(|(card, _, _)| card)
+    } else {
+        let page = cards::list_with_owners(domain(ctx), &actor, &filter, &req)
+            .await
+            .gql()?;
+        let owners = page.items.iter().filter_map(|(_, u)| u.clone()).collect();
+        loaders.prime(owners).await;
+        page.map(|(card, _)| card)
+    };
     threads::prime(ctx, &page.items).await?;
     Ok(connection(
         page,

@@ -114,7 +114,7 @@ impl ProfileQuery {
             .await
             .gql()?;
         let users = page.items.iter().map(|(_, u)| u.clone()).collect();
-        Loaders::of(ctx).prime(users, false).await.gql()?;
+        Loaders::of(ctx).prime(users).await;
         let page = page.map(|(profile, _)| profile);
         Ok(connection(
             page,

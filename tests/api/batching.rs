@@ -93,6 +93,10 @@ async fn a_page_of_cards_with_owners_costs_constant_statements() {
         "10 cards from 2 owners vs 100 cards from 10 owners"
     );
     assert!(large <= MAX_STATEMENTS, "{large} statements for one page");
+    assert_eq!(
+        large, 1,
+        "the page, its owners and their profiles: one statement"
+    );
 
     // Cards only, and cards with owners only, cost no more.
     let (_, bare) = cost(
@@ -134,6 +138,20 @@ async fn owners_without_profiles_are_batched_too() {
         "10 cards of 1 owner vs 100 cards of 12 owners, none with a profile"
     );
     assert!(twelve <= MAX_STATEMENTS, "{twelve}");
+
+    // One owner gets a profile: theirs shows, the others' stay null.
+    app.create_profile(&many[0].access, json!({"display_name": "First"}))
+        .await;
+    let (body, mixed) = cost(&app, q, json!({})).await;
+    assert_eq!(mixed, twelve, "{body}");
+    for n in gql_data(&body, "cards")["nodes"].as_array().unwrap() {
+        let profile = &n["owner"]["profile"];
+        if n["owner"]["username"] == many[0].username.as_str() {
+            assert_eq!(profile["displayName"], "First", "{n}");
+        } else {
+            assert!(profile.is_null(), "{n}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

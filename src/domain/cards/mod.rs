@@ -14,7 +14,10 @@ use uuid::Uuid;
 pub use view::{CardView, Visibility, VisibilityChoice};
 
 use self::{
-    rows::{CardOwnerRow, CardRow, load_claimed, load_view, shown, with_owner},
+    rows::{
+        CardOwnerProfileRow, CardOwnerRow, CardRow, load_claimed, load_view, shown, with_owner,
+        with_owner_profile,
+    },
     view::{may_read, may_read_condition},
 };
 use crate::{
@@ -24,6 +27,7 @@ use crate::{
         feed::bus::{CardChange, ChangeKind},
         input::{Field, NOT_NULL, NUL, non_blank},
         pagination::{self, KeyColumns, Page, PageRequest},
+        profiles::ProfileView,
         search,
         sessions::Caller,
         time::now,
@@ -369,6 +373,19 @@ pub async fn list_with_owners(
     let (select, plan) = page_of(actor, filter, page)?;
     let rows = with_owner(select).all(&ctx.db).await?;
     Ok(plan.finish(rows).map(CardOwnerRow::split))
+}
+
+/// [`list_with_owners`], with each owner's profile (`None`: the owner has
+/// none) read in the same statement.
+pub async fn list_with_owner_profiles(
+    ctx: &Ctx,
+    actor: &Actor,
+    filter: &CardFilter,
+    page: &PageRequest,
+) -> Result<Page<(CardView, Option<User>, Option<ProfileView>)>> {
+    let (select, plan) = page_of(actor, filter, page)?;
+    let rows = with_owner_profile(select).all(&ctx.db).await?;
+    Ok(plan.finish(rows).map(CardOwnerProfileRow::split))
 }
 
 /// How many cards the caller may read under `filter`.

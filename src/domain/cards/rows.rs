@@ -4,7 +4,7 @@
 //! `find_also_related` formats a name for every column of every row (14 % of
 //! the CPU of bench S6) and would select every owner's password hash.
 
-use entity::{card, user};
+use entity::{card, profile, user};
 use sea_orm::{
     DatabaseConnection, EntityTrait, FromQueryResult, Iden, JoinType, QuerySelect, RelationTrait,
     Select, SelectModel, Selector,
@@ -17,6 +17,7 @@ use super::view::{CardView, Visibility};
 use crate::{
     domain::{
         actor::{AuthUser, User},
+        profiles::rows::{ProfileColumns, ProfileView},
         sessions::claim::{Claim, SessionUser, session_user_select},
     },
     error::{AppError, Result},
@@ -138,11 +139,54 @@ impl CardOwnerRow {
     }
 }
 
+/// `select` with the shown columns and the owner's under `owner_*` aliases.
+fn owner_select(select: Select<card::Entity>) -> Select<card::Entity> {
+    User::owner_columns(shown_columns(select)).join(JoinType::LeftJoin, card::Relation::Owner.def())
+}
+
 /// `select` read as [`CardOwnerRow`]s.
 pub fn with_owner(select: Select<card::Entity>) -> Selector<SelectModel<CardOwnerRow>> {
-    User::owner_columns(shown_columns(select))
-        .join(JoinType::LeftJoin, card::Relation::Owner.def())
-        .into_model::<CardOwnerRow>()
+    owner_select(select).into_model::<CardOwnerRow>()
+}
+
+/// A card with its owner's row and the owner's profile, if any.
+#[derive(Debug, FromQueryResult)]
+pub struct CardOwnerProfileRow {
+    #[sea_orm(nested)]
+    card: CardOwnerRow,
+    #[sea_orm(nested(prefix = "profile_"))]
+    profile: Option<ProfileColumns>,
+}
+
+impl CardOwnerProfileRow {
+    pub fn split(self) -> (CardView, Option<User>, Option<ProfileView>) {
+        let (view, owner) = self.card.split();
+        let profile = self
+            .profile
+            .map(|p| p.into_view(view.owner_id, view.owner_username.clone()));
+        (view, owner, profile)
+    }
+}
+
+/// `select` read as [`CardOwnerProfileRow`]s: the owners' profiles joined in
+/// (one statement for a page, where a second would read the profiles).
+pub fn with_owner_profile(
+    select: Select<card::Entity>,
+) -> Selector<SelectModel<CardOwnerProfileRow>> {
+    use sea_orm::sea_query::ExprTrait;
+    let mut select = owner_select(select);
+    for column in ProfileColumns::COLUMNS {
+        select = select.column_as(
+            Expr::col((profile::Entity, column)),
+            format!("profile_{}", column.to_string()),
+        );
+    }
+    QuerySelect::query(&mut select).left_join(
+        profile::Entity,
+        Expr::col((profile::Entity, profile::Column::UserId))
+            .equals((card::Entity, card::Column::OwnerId)),
+    );
+    select.into_model::<CardOwnerProfileRow>()
 }
 
 /// A card regardless of who asks (the feed decides per subscriber).

@@ -91,3 +91,48 @@ pub fn with_user(select: Select<profile::Entity>) -> Selector<SelectModel<Profil
         .inner_join(user::Entity)
         .into_model::<ProfileRow>()
 }
+
+/// A profile's own columns, read beside a card under `profile_*` aliases
+/// (`cards::rows::with_owner_profile`): a page of cards with their owners'
+/// profiles in one statement.
+#[derive(Debug, FromQueryResult)]
+pub struct ProfileColumns {
+    id: Uuid,
+    display_name: String,
+    bio: String,
+    avatar_url: Option<String>,
+    location: String,
+    website: Option<String>,
+    created_at: DateTimeUtc,
+    updated_at: DateTimeUtc,
+}
+
+impl ProfileColumns {
+    /// The columns [`ProfileColumns`] is read from.
+    pub const COLUMNS: [profile::Column; 8] = [
+        profile::Column::Id,
+        profile::Column::DisplayName,
+        profile::Column::Bio,
+        profile::Column::AvatarUrl,
+        profile::Column::Location,
+        profile::Column::Website,
+        profile::Column::CreatedAt,
+        profile::Column::UpdatedAt,
+    ];
+
+    /// The profile of user `user_id` (whose username is `username`).
+    pub fn into_view(self, user_id: Uuid, username: String) -> ProfileView {
+        ProfileView {
+            id: self.id,
+            user_id,
+            username,
+            display_name: self.display_name,
+            bio: self.bio,
+            avatar_url: self.avatar_url,
+            location: self.location,
+            website: self.website,
+            created_at: self.created_at.into(),
+            updated_at: self.updated_at.into(),
+        }
+    }
+}
