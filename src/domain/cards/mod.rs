@@ -1,6 +1,7 @@
 //! Cards: short titled posts. Validation, who may read and change them, and
 //! the queries of the lists.
 
+mod filter;
 pub mod rows;
 pub mod view;
 
@@ -11,6 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use filter::{CardFilter, parse_owner_filter, parse_visibility_filter};
 pub use view::{CardView, Visibility, VisibilityChoice};
 
 use self::{
@@ -44,37 +46,6 @@ pub struct CardInput {
     pub title: Field<String>,
     pub body: Field<String>,
     pub visibility: Field<VisibilityChoice>,
-}
-
-/// List filters (REST query parameters, GraphQL `CardFilter`).
-#[derive(Debug, Default, Clone)]
-pub struct CardFilter {
-    pub owner: Option<Uuid>,
-    pub visibility: Option<Visibility>,
-    pub search: Option<String>,
-}
-
-/// The `owner` filter of a list or feed: a user id, or none when empty.
-pub fn parse_owner_filter(raw: Option<&str>) -> Result<Option<Uuid>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(raw) => Uuid::try_parse(raw)
-            .map(Some)
-            .map_err(|_| AppError::field("owner", "Enter a valid UUID.")),
-    }
-}
-
-/// The `visibility` filter of a list or feed (REST query strings).
-pub fn parse_visibility_filter(raw: Option<&str>) -> Result<Option<Visibility>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(raw) => Visibility::parse(raw).map(Some).ok_or_else(|| {
-            AppError::field(
-                "visibility",
-                format!("Select a valid choice. {raw} is not one of the available choices."),
-            )
-        }),
-    }
 }
 
 /// May `actor` change `card`? Anonymous: 401; unreadable: 404; not owner: 403.
