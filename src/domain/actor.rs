@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::user;
-use sea_orm::{EntityTrait, FromQueryResult, QuerySelect, Select};
+use sea_orm::{EntityTrait, FromQueryResult, Iden, QuerySelect, Select};
 use uuid::Uuid;
 
 use crate::error::{AppError, Result};
@@ -35,17 +35,25 @@ impl User {
         user::Column::LastLogin,
     ];
 
+    /// Every column of [`User`] but the id: what a row read beside another
+    /// (an owner's, under `owner_*` aliases) takes from `users`.
+    pub const OWNER_COLUMNS: [user::Column; 6] = [
+        user::Column::Username,
+        user::Column::Email,
+        user::Column::IsStaff,
+        user::Column::EmailVerified,
+        user::Column::DateJoined,
+        user::Column::LastLogin,
+    ];
+
     /// `select` (joined to `users`) with every column of [`User`] but the id
     /// under `owner_*` aliases: what a row with a nested
     /// `#[sea_orm(nested(prefix = "owner_"))]` user, or `owner_*` fields, reads.
-    pub fn owner_columns<E: EntityTrait>(select: Select<E>) -> Select<E> {
+    pub fn owner_columns<E: EntityTrait>(mut select: Select<E>) -> Select<E> {
+        for column in Self::OWNER_COLUMNS {
+            select = select.column_as(column, format!("owner_{}", column.to_string()));
+        }
         select
-            .column_as(user::Column::Username, "owner_username")
-            .column_as(user::Column::Email, "owner_email")
-            .column_as(user::Column::IsStaff, "owner_is_staff")
-            .column_as(user::Column::EmailVerified, "owner_email_verified")
-            .column_as(user::Column::DateJoined, "owner_date_joined")
-            .column_as(user::Column::LastLogin, "owner_last_login")
     }
 }
 

@@ -216,14 +216,6 @@ pub async fn load_claimed(
     id: Uuid,
 ) -> Result<(AuthUser, Option<(CardView, Option<User>)>)> {
     use sea_orm::sea_query::ExprTrait;
-    const OWNER: [user::Column; 6] = [
-        user::Column::Username,
-        user::Column::Email,
-        user::Column::IsStaff,
-        user::Column::EmailVerified,
-        user::Column::DateJoined,
-        user::Column::LastLogin,
-    ];
     let owner = Alias::new("owner");
     let mut select = session_user_select(claim);
     for column in SHOWN {
@@ -232,7 +224,7 @@ pub async fn load_claimed(
             format!("card_{}", column.to_string()),
         );
     }
-    for column in OWNER {
+    for column in User::OWNER_COLUMNS {
         select = select.column_as(
             Expr::col((owner.clone(), column)),
             format!("card_owner_{}", column.to_string()),
