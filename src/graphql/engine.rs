@@ -8,7 +8,9 @@
 //! (bench/README.md, issue 14). Here they run once per request instead:
 //! - Apollo automatic persisted queries: a document by the SHA-256 of its text;
 //! - limits on the text's size and on aliases, and the parse-error codes;
-//! - the codes of validation failures and the `null` reshaping (`nulls.rs`).
+//! - the codes of validation failures and the `null` reshaping (`nulls.rs`);
+//! - a caller whose token is only claimed (`sessions::Caller`): its session
+//!   is checked before any operation that is not a query runs.
 //!
 //! Every distinct query text is parsed once: the parsed document is kept under
 //! its SHA-256 (the key APQ uses too) in an LRU bounded by the texts' total
@@ -250,15 +252,18 @@ pub(super) fn request_error(e: AppError) -> Response {
     Response::from_errors(vec![server_error])
 }
 
-/// Does the request select a query (an operation that writes nothing)?
-fn reads_only(doc: &ExecutableDocument, operation: Option<&str>) -> bool {
+/// The type of the operation a request selects (none: no such operation).
+pub(super) fn operation_type(
+    doc: &ExecutableDocument,
+    operation: Option<&str>,
+) -> Option<OperationType> {
     let selected = match (&doc.operations, operation) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
         _ => None,
     };
-    selected.is_some_and(|op| op.node.ty == OperationType::Query)
+    selected.map(|op| op.node.ty)
 }
 
 impl Engine {
@@ -273,7 +278,8 @@ impl Engine {
         match caller {
             Some(caller)
                 if caller.unchecked().is_some()
-                    && !reads_only(&prepared.parsed.doc, request.operation_name.as_deref()) =>
+                    && operation_type(&prepared.parsed.doc, request.operation_name.as_deref())
+                        != Some(OperationType::Query) =>
             {
                 caller.actor(&self.ctx).await.map(|_| ())
             }

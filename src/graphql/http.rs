@@ -13,7 +13,7 @@ use axum::{
 };
 
 use super::{
-    engine::{Engine, request_error},
+    engine::{Engine, operation_type, request_error},
     limits::{MAX_BATCH, REQUEST_ERROR_CODES, coded},
     loaders::Loaders,
 };
@@ -315,17 +315,11 @@ fn malformed(
 
 /// Does the request select a mutation (or subscription) operation?
 fn is_mutation(req: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
-        return false;
-    };
-    let selected = match (&doc.operations, req.operation_name.as_deref()) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
-        _ => None,
-    };
-    selected.is_some_and(|op| op.node.ty != OperationType::Query)
+    use async_graphql::parser::types::OperationType;
+    async_graphql::parser::parse_query(&req.query).is_ok_and(|doc| {
+        operation_type(&doc, req.operation_name.as_deref())
+            .is_some_and(|ty| ty != OperationType::Query)
+    })
 }
 
 pub fn router(engine: Engine) -> Router<AppState> {
