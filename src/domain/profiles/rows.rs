@@ -42,33 +42,18 @@ impl ProfileView {
 /// A profile with its user.
 #[derive(Debug, FromQueryResult)]
 pub struct ProfileRow {
-    id: Uuid,
+    #[sea_orm(nested)]
+    profile: ProfileColumns,
     user_id: Uuid,
-    display_name: String,
-    bio: String,
-    avatar_url: Option<String>,
-    location: String,
-    website: Option<String>,
-    created_at: DateTimeUtc,
-    updated_at: DateTimeUtc,
     #[sea_orm(nested(prefix = "owner_"))]
     owner: User,
 }
 
 impl ProfileRow {
     pub fn split(self) -> (ProfileView, User) {
-        let view = ProfileView {
-            id: self.id,
-            user_id: self.user_id,
-            username: self.owner.username.clone(),
-            display_name: self.display_name,
-            bio: self.bio,
-            avatar_url: self.avatar_url,
-            location: self.location,
-            website: self.website,
-            created_at: self.created_at.into(),
-            updated_at: self.updated_at.into(),
-        };
+        let view = self
+            .profile
+            .into_view(self.user_id, self.owner.username.clone());
         (view, self.owner)
     }
 }
@@ -76,25 +61,16 @@ impl ProfileRow {
 /// `select` read as [`ProfileRow`]s.
 pub fn with_user(select: Select<profile::Entity>) -> Selector<SelectModel<ProfileRow>> {
     User::owner_columns(select.select_only())
-        .columns([
-            profile::Column::Id,
-            profile::Column::UserId,
-            profile::Column::DisplayName,
-            profile::Column::Bio,
-            profile::Column::AvatarUrl,
-            profile::Column::Location,
-            profile::Column::Website,
-            profile::Column::CreatedAt,
-            profile::Column::UpdatedAt,
-        ])
+        .columns(ProfileColumns::COLUMNS)
+        .column(profile::Column::UserId)
         .column_as(user::Column::Id, "owner_id")
         .inner_join(user::Entity)
         .into_model::<ProfileRow>()
 }
 
-/// A profile's own columns, read beside a card under `profile_*` aliases
-/// (`cards::rows::with_owner_profile`): a page of cards with their owners'
-/// profiles in one statement.
+/// A profile's own columns: read alone ([`ProfileRow`]) or beside a card
+/// under `profile_*` aliases (`cards::rows::with_owner_profile`: a page of
+/// cards with their owners' profiles in one statement).
 #[derive(Debug, FromQueryResult)]
 pub struct ProfileColumns {
     id: Uuid,
